@@ -1,0 +1,342 @@
+/**
+ * The js backend: ndarray storage and ndarray-ops loops, float32 or float64. It is the reference every other
+ * backend is compared against, so clarity wins over cleverness here; sums accumulate in float64.
+ */
+import ndarray from 'ndarray';
+import ops from 'ndarray-ops';
+import type { NdArray } from 'ndarray';
+import type { ApaKernelOptions, Backend, BinaryOp, Buf, DType, MemoryInfo, ReduceOp, TypedArray, UnaryOp } from './backend.js';
+import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
+import { ValueError } from '../errors.js';
+import { erf } from '../math.js';
+import { apaBackwardJs, apaForwardJs } from '../ops/apa-js.js';
+
+/** A strided view on a typed array (ndarray's layout), shape [] for scalars. */
+export class JsBuf implements Buf {
+  constructor(
+    readonly data: TypedArray,
+    readonly shape: number[],
+    readonly strides: number[],
+    readonly offset: number,
+    readonly dtype: DType,
+  ) {}
+
+  /** An ndarray over the same memory (scalars as shape [1], which ndarray-ops handles). */
+  nd(): NdArray<TypedArray> {
+    return this.shape.length === 0
+      ? ndarray(this.data, [1], [1], this.offset)
+      : ndarray(this.data, this.shape, this.strides, this.offset);
+  }
+
+  isContiguous(): boolean {
+    const want = contiguousStrides(this.shape);
+    return this.shape.every((d, i) => d === 1 || this.strides[i] === want[i]);
+  }
+}
+
+const live = { buffers: 0, bytes: 0 };
+const collected = new FinalizationRegistry<number>((bytes) => {
+  live.buffers--;
+  live.bytes -= bytes;
+});
+
+function alloc(n: number, dtype: DType): TypedArray {
+  const data = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  live.buffers++;
+  live.bytes += data.byteLength;
+  collected.register(data, data.byteLength);
+  return data;
+}
+
+function wrap(data: TypedArray, shape: Shape, dtype: DType): JsBuf {
+  return new JsBuf(data, [...shape], contiguousStrides(shape), 0, dtype);
+}
+
+/** The values in row-major order: the buffer's own memory when it is already laid out so, else a copy. */
+function flat(x: JsBuf): TypedArray {
+  const n = sizeOf(x.shape);
+  if (x.isContiguous()) return x.data.subarray(x.offset, x.offset + n);
+  const out = alloc(n, x.dtype);
+  ops.assign(wrap(out, x.shape, x.dtype).nd(), x.nd());
+  return out;
+}
+
+function contiguous(x: JsBuf): JsBuf {
+  return x.isContiguous() ? x : wrap(flat(x), x.shape, x.dtype);
+}
+
+function expandView(x: JsBuf, shape: Shape): JsBuf {
+  const lead = shape.length - x.shape.length;
+  const strides = shape.map((d, i) => {
+    if (i < lead) return 0;
+    return x.shape[i - lead] === 1 && d !== 1 ? 0 : x.strides[i - lead];
+  });
+  return new JsBuf(x.data, [...shape], strides, x.offset, x.dtype);
+}
+
+function broadcastShape(...shapes: Shape[]): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  return Array.from({ length: rank }, (_, i) =>
+    Math.max(...shapes.map((s) => (i - rank + s.length >= 0 ? s[i - rank + s.length] : 1))),
+  );
+}
+
+function permuteView(x: JsBuf, axes: readonly number[]): JsBuf {
+  return new JsBuf(x.data, axes.map((a) => x.shape[a]), axes.map((a) => x.strides[a]), x.offset, x.dtype);
+}
+
+function softplus(x: number, beta: number, threshold: number): number {
+  const bx = beta * x;
+  // PyTorch's rule: linear above the threshold; log1p(exp(−|bx|)) + max(bx, 0) keeps exp from overflowing.
+  return bx > threshold ? x : (Math.max(bx, 0) + Math.log1p(Math.exp(-Math.abs(bx)))) / beta;
+}
+
+function sigmoid(x: number): number {
+  // Two branches so exp never overflows: for x < 0 use e^x / (1 + e^x).
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+const UNARY: Record<UnaryOp, (x: number, p0: number, p1: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  log1p: Math.log1p,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  square: (x) => x * x,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+  step: (x) => (x > 0 ? 1 : 0),
+  relu: (x) => (x > 0 ? x : 0),
+  leakyRelu: (x, slope) => (x > 0 ? x : x * slope),
+  sigmoid,
+  tanh: Math.tanh,
+  softplus,
+  erf,
+  clamp: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x),
+  powScalar: (x, p) => Math.pow(x, p),
+  addScalar: (x, c) => x + c,
+  mulScalar: (x, c) => x * c,
+};
+
+type BinaryNd = (out: NdArray<TypedArray>, a: NdArray<TypedArray>, b: NdArray<TypedArray>) => void;
+const BINARY: Record<BinaryOp, BinaryNd> = {
+  add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, pow: ops.pow,
+  maximum: ops.max, minimum: ops.min,
+  eq: ops.eq, ne: ops.neq, lt: ops.lt, le: ops.leq, gt: ops.gt, ge: ops.geq,
+};
+
+/** Calls fn(outIndex, offsetInX) for every element of `shape`, walking x's strides (odometer order). */
+function forEachStrided(shape: Shape, strides: readonly number[], offset: number, fn: (i: number, off: number) => void): void {
+  const n = sizeOf(shape);
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  let off = offset;
+  for (let i = 0; i < n; i++) {
+    fn(i, off);
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) {
+        off += strides[d];
+        break;
+      }
+      off -= strides[d] * (shape[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+function checkIndex(op: string, v: number, size: number): number {
+  if (!Number.isInteger(v) || v < 0 || v >= size)
+    throw new ValueError(`${op}: index ${v} is out of range for an axis of size ${size}; indices must be integers in 0..${size - 1}`);
+  return v;
+}
+
+export const jsBackend = {
+  name: 'js',
+  mode: 'js',
+  supportsDType: (_dtype: DType) => true,
+
+  fromTypedArray(data: TypedArray, shape: Shape, dtype: DType): JsBuf {
+    const out = alloc(data.length, dtype);
+    out.set(data);
+    return wrap(out, shape, dtype);
+  },
+  fill(shape: Shape, value: number, dtype: DType): JsBuf {
+    const out = alloc(sizeOf(shape), dtype);
+    out.fill(value);
+    return wrap(out, shape, dtype);
+  },
+  read(x: JsBuf): TypedArray {
+    return flat(x).slice();
+  },
+  cast(x: JsBuf, dtype: DType): JsBuf {
+    const out = alloc(sizeOf(x.shape), dtype);
+    out.set(flat(x));
+    return wrap(out, x.shape, dtype);
+  },
+  dispose(_x: JsBuf): void {
+    // Memory is the garbage collector's; a disposed tensor drops its reference in Tensor.dispose().
+  },
+  memory(): MemoryInfo {
+    return { ...live };
+  },
+
+  reshape(x: JsBuf, shape: Shape): JsBuf {
+    const c = contiguous(x);
+    return new JsBuf(c.data, [...shape], contiguousStrides(shape), c.offset, c.dtype);
+  },
+  permute: permuteView,
+  expand: expandView,
+  slice(x: JsBuf, begin: readonly number[], end: readonly number[]): JsBuf {
+    const offset = begin.reduce((o, b, i) => o + b * x.strides[i], x.offset);
+    return new JsBuf(x.data, end.map((e, i) => e - begin[i]), [...x.strides], offset, x.dtype);
+  },
+  concat(xs: readonly JsBuf[], axis: number): JsBuf {
+    const shape = [...xs[0].shape];
+    shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
+    const out = wrap(alloc(sizeOf(shape), xs[0].dtype), shape, xs[0].dtype);
+    let at = 0;
+    for (const x of xs) {
+      if (sizeOf(x.shape) > 0) {
+        const begin = shape.map((_, i) => (i === axis ? at : 0));
+        const end = shape.map((d, i) => (i === axis ? at + x.shape[axis] : d));
+        ops.assign(jsBackend.slice(out, begin, end).nd(), x.nd());
+      }
+      at += x.shape[axis];
+    }
+    return out;
+  },
+
+  unary(op: UnaryOp, x: JsBuf, p0 = 0, p1 = 0): JsBuf {
+    const src = flat(x);
+    const out = alloc(src.length, x.dtype);
+    const f = UNARY[op];
+    for (let i = 0; i < src.length; i++) out[i] = f(src[i], p0, p1);
+    return wrap(out, x.shape, x.dtype);
+  },
+  binary(op: BinaryOp, a: JsBuf, b: JsBuf): JsBuf {
+    const shape = broadcastShape(a.shape, b.shape);
+    const out = wrap(alloc(sizeOf(shape), a.dtype), shape, a.dtype);
+    if (out.data.length > 0) BINARY[op](out.nd(), expandView(a, shape).nd(), expandView(b, shape).nd());
+    return out;
+  },
+  where(cond: JsBuf, a: JsBuf, b: JsBuf): JsBuf {
+    const shape = broadcastShape(cond.shape, a.shape, b.shape);
+    const [c, x, y] = [cond, a, b].map((t) => flat(expandView(t, shape)));
+    const out = alloc(sizeOf(shape), a.dtype);
+    for (let i = 0; i < out.length; i++) out[i] = c[i] !== 0 ? x[i] : y[i];
+    return wrap(out, shape, a.dtype);
+  },
+
+  reduce(op: ReduceOp, x: JsBuf, axes: readonly number[], keepdim: boolean): JsBuf {
+    // Move the reduced axes last, lay out contiguously, then reduce each inner block.
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const src = flat(permuteView(x, [...kept, ...axes]));
+    const inner = sizeOf(axes.map((a) => x.shape[a]));
+    const outer = sizeOf(kept.map((a) => x.shape[a]));
+    const out = alloc(outer, x.dtype);
+    for (let o = 0; o < outer; o++) {
+      const base = o * inner;
+      let acc = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
+      for (let i = 0; i < inner; i++) {
+        const v = src[base + i];
+        if (op === 'sum') acc += v;
+        else if (Number.isNaN(v) || Number.isNaN(acc)) acc = NaN;
+        else if (op === 'max' ? v > acc : v < acc) acc = v;
+      }
+      out[o] = acc;
+    }
+    const shape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keepdim ? [1] : []) : [d]));
+    return wrap(out, shape, x.dtype);
+  },
+  argmax(x: JsBuf, axis: number): JsBuf {
+    const kept = x.shape.map((_, i) => i).filter((i) => i !== axis);
+    const src = flat(permuteView(x, [...kept, axis]));
+    const inner = x.shape[axis];
+    const out = alloc(src.length / Math.max(inner, 1), x.dtype);
+    for (let o = 0; o < out.length; o++) {
+      let best = 0;
+      for (let i = 1; i < inner; i++) if (src[o * inner + i] > src[o * inner + best]) best = i;
+      out[o] = best;
+    }
+    return wrap(out, kept.map((a) => x.shape[a]), x.dtype);
+  },
+  matmul(a: JsBuf, b: JsBuf): JsBuf {
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const batch = broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const A = flat(expandView(a, [...batch, m, k]));
+    const B = flat(expandView(b, [...batch, k, n]));
+    const nb = sizeOf(batch);
+    const out = alloc(nb * m * n, a.dtype);
+    const row = new Float64Array(n);
+    for (let t = 0; t < nb; t++) {
+      const ao = t * m * k, bo = t * k * n, oo = t * m * n;
+      for (let i = 0; i < m; i++) {
+        row.fill(0);
+        for (let p = 0; p < k; p++) {
+          const av = A[ao + i * k + p];
+          if (av === 0) continue;
+          const bRow = bo + p * n;
+          for (let j = 0; j < n; j++) row[j] += av * B[bRow + j];
+        }
+        out.set(row, oo + i * n);
+      }
+    }
+    return wrap(out, [...batch, m, n], a.dtype);
+  },
+  softmax(x: JsBuf, axis: number, log: boolean): JsBuf {
+    const rank = x.shape.length;
+    const order = [...x.shape.keys()].filter((i) => i !== axis).concat(axis);
+    const src = flat(permuteView(x, order));
+    const inner = x.shape[axis];
+    const out = alloc(src.length, x.dtype);
+    for (let o = 0; o < src.length; o += inner) {
+      let max = -Infinity;
+      for (let i = 0; i < inner; i++) max = Math.max(max, src[o + i]);
+      if (max === -Infinity) max = 0; // a row of −∞ gives NaN like PyTorch, not a spurious value
+      let sum = 0;
+      for (let i = 0; i < inner; i++) sum += Math.exp(src[o + i] - max);
+      const logSum = Math.log(sum);
+      for (let i = 0; i < inner; i++) out[o + i] = log ? src[o + i] - max - logSum : Math.exp(src[o + i] - max) / sum;
+    }
+    const permuted = wrap(out, order.map((a) => x.shape[a]), x.dtype);
+    const inverse = Array.from({ length: rank }, (_, i) => order.indexOf(i));
+    return permuteView(permuted, inverse);
+  },
+  gather(x: JsBuf, axis: number, index: JsBuf): JsBuf {
+    const idx = flat(index);
+    const out = alloc(idx.length, x.dtype);
+    const size = x.shape[axis];
+    const outerStrides = x.strides.map((s, i) => (i === axis ? 0 : s));
+    forEachStrided(index.shape, outerStrides, x.offset, (i, off) => {
+      out[i] = x.data[off + checkIndex('gather', idx[i], size) * x.strides[axis]];
+    });
+    return wrap(out, index.shape, x.dtype);
+  },
+  scatterAdd(shape: Shape, axis: number, index: JsBuf, src: JsBuf): JsBuf {
+    const idx = flat(index);
+    const vals = flat(src);
+    const out = alloc(sizeOf(shape), src.dtype);
+    const strides = contiguousStrides(shape).map((s, i) => (i === axis ? 0 : s));
+    const axisStride = contiguousStrides(shape)[axis];
+    forEachStrided(index.shape, strides, 0, (i, off) => {
+      out[off + checkIndex('scatterAdd', idx[i], shape[axis]) * axisStride] += vals[i];
+    });
+    return wrap(out, shape, src.dtype);
+  },
+
+  apaForward(z: JsBuf, lambda: JsBuf, kappa: JsBuf, opts: ApaKernelOptions): JsBuf {
+    const out = alloc(sizeOf(z.shape), z.dtype);
+    apaForwardJs(flat(z), z.shape, flat(lambda), flat(kappa), opts, out);
+    return wrap(out, z.shape, z.dtype);
+  },
+  apaBackward(z: JsBuf, lambda: JsBuf, kappa: JsBuf, grad: JsBuf, opts: ApaKernelOptions) {
+    const dz = alloc(sizeOf(z.shape), z.dtype);
+    const dlambda = alloc(lambda.shape[0], z.dtype);
+    const dkappa = alloc(kappa.shape[0], z.dtype);
+    apaBackwardJs(flat(z), z.shape, flat(lambda), flat(kappa), flat(expandView(grad, z.shape)), opts, dz, dlambda, dkappa);
+    return { dz: wrap(dz, z.shape, z.dtype), dlambda: wrap(dlambda, lambda.shape, z.dtype), dkappa: wrap(dkappa, kappa.shape, z.dtype) };
+  },
+} satisfies Backend<JsBuf>;

@@ -1,0 +1,10 @@
+import type { Tensor } from '../tensor.js';
+const todo = (): never => { throw new Error('not implemented yet'); };
+type Axes = number | number[] | undefined;
+export const sum = (_x: Tensor, _axis?: Axes, _keepdim = false): Tensor => todo();
+export const mean = (_x: Tensor, _axis?: Axes, _keepdim = false): Tensor => todo();
+export const max = (_x: Tensor, _axis?: Axes, _keepdim = false): Tensor => todo();
+export const min = (_x: Tensor, _axis?: Axes, _keepdim = false): Tensor => todo();
+export const logsumexp = (_x: Tensor, _axis?: Axes, _keepdim = false): Tensor => todo();
+export const variance = (_x: Tensor, _axis?: Axes, _keepdim = false, _correction = 1): Tensor => todo();
+export const argmax = (_x: Tensor, _axis: number): Tensor => todo();

@@ -1,0 +1,14 @@
+import type { Tensor } from '../tensor.js';
+const todo = (): never => { throw new Error('not implemented yet'); };
+export const reshape = (_x: Tensor, _shape: number[]): Tensor => todo();
+export const permute = (_x: Tensor, _axes: number[]): Tensor => todo();
+export const transpose = (_x: Tensor, _a0 = -2, _a1 = -1): Tensor => todo();
+export const expand = (_x: Tensor, _shape: number[]): Tensor => todo();
+export const squeeze = (_x: Tensor, _axis?: number | number[]): Tensor => todo();
+export const unsqueeze = (_x: Tensor, _axis: number): Tensor => todo();
+export const concat = (_xs: Tensor[], _axis = 0): Tensor => todo();
+export const stack = (_xs: Tensor[], _axis = 0): Tensor => todo();
+export const slice = (_x: Tensor, _axis: number, _start: number, _end?: number): Tensor => todo();
+export const indexSelect = (_x: Tensor, _axis: number, _indices: Tensor | number[]): Tensor => todo();
+export const gather = (_x: Tensor, _axis: number, _index: Tensor): Tensor => todo();
+export const oneHot = (_labels: Tensor, _numClasses: number): Tensor => todo();
