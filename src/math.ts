@@ -3,22 +3,23 @@
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
 /**
- * The error function. Below |x| = 3 the Maclaurin series (its alternating terms stay below 1e3, so the sum keeps
- * ~13 significant digits); above, erfc from its continued fraction (modified Lentz), which converges fast there.
+ * The error function. Below |x| = 3 the series erf(x) = 2/√π·e^{−x²}·Σ x(2x²)ⁿ/(2n+1)!!, whose terms are all
+ * positive (the alternating Maclaurin series cancels down to ~4e-14 near 3; this one stays within ~1e-15);
+ * above, erfc from its continued fraction (modified Lentz), which converges fast there.
+ * @example erf(1); // 0.8427007929497149
  */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
   if (ax < 3) {
-    const x2 = x * x;
-    let term = x, sum = x;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    const x2 = ax * ax;
+    let term = ax, sum = ax;
+    for (let n = 1; n < 300; n++) {
+      term *= (2 * x2) / (2 * n + 1);
+      sum += term;
+      if (term < 1e-17 * sum) break;
     }
-    return TWO_OVER_SQRT_PI * sum;
+    return Math.sign(x) * TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
   }
   if (ax > 6) return Math.sign(x); // erfc(6) ≈ 2e-17: below float64 resolution of 1
   return Math.sign(x) * (1 - erfcContinuedFraction(ax));

@@ -48,9 +48,11 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 
 /** Normalises one axis (negative counts from the end) and checks it. */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1))
-    throw new AxisError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank} (valid: ${-rank}..${rank - 1})`);
-  return axis < 0 ? axis + rank : axis;
+  // A 0-d tensor accepts axis 0 and -1, as in PyTorch.
+  const r = Math.max(rank, 1);
+  if (!Number.isInteger(axis) || axis < -r || axis >= r)
+    throw new AxisError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank} (valid: ${-r}..${r - 1})`);
+  return axis < 0 ? axis + r : axis;
 }
 
 /** Normalises a list of axes (undefined = all), sorted, without repeats. */

@@ -4,9 +4,9 @@
  */
 import type { Backend, Buf, DType, TypedArray } from './backend/backend.js';
 import { backend as currentBackend } from './backend/current.js';
-import { AutogradError, DTypeError, ShapeError, ValueError } from './errors.js';
+import { AutogradError, BackendError, DTypeError, ShapeError, ValueError } from './errors.js';
 import { fmt, sameShape, sizeOf, type Shape } from './shape.js';
-import { noGrad, runBackward, type GradNode } from './autograd/tape.js';
+import { isGradEnabled, noGrad, runBackward, type GradNode } from './autograd/tape.js';
 import { random, randomNormal } from './random.js';
 import * as ew from './ops/elementwise.js';
 import * as act from './ops/activations.js';
@@ -95,12 +95,15 @@ export class Tensor {
         throw new AutogradError(
           `backward: output of shape ${fmt(this.shape)} is not a scalar; call .sum() or .mean() first, or pass a gradient of shape ${fmt(this.shape)}`,
         );
-      grad = ones(this.shape, { dtype: this.dtype });
+      // On this tensor's backend, which need not be the current one after a setBackend call.
+      grad = new Tensor(this.backend.fill(this.shape, 1, this.dtype), this.backend);
     } else {
       if (!sameShape(grad.shape, this.shape))
         throw new ShapeError(`backward: gradient of shape ${fmt(grad.shape)} for an output of shape ${fmt(this.shape)}; the shapes must be equal`);
       if (grad.dtype !== this.dtype)
         throw new DTypeError(`backward: gradient of dtype ${grad.dtype} for an output of dtype ${this.dtype}; cast one of them`);
+      if (grad.backend !== this.backend)
+        throw new BackendError(`backward: gradient on the ${grad.backend.name} backend for an output on ${this.backend.name}; create both after the same setBackend call`);
     }
     const g = grad.detach();
     noGrad(() => runBackward(this, g, options.retainGraph ?? false));
@@ -122,6 +125,28 @@ export class Tensor {
     this.backend.dispose(this.#buf);
     this.#buf = null;
     this.gradFn = null;
+  }
+  /**
+   * Replaces this tensor's values with `other`'s (same shape, dtype and backend) in place, keeping its identity —
+   * what optimizers and loadStateDict need. Backend buffers are immutable, so this takes over `other`'s buffer
+   * instead of writing into memory (so do not dispose `other` afterwards); the old buffer is left to whatever else
+   * still references it (detached views, state-dict snapshots). Like PyTorch, a leaf that requires grad may only be
+   * assigned under noGrad, and a tensor an op computed not at all.
+   * @example noGrad(() => w.assign_(w.sub(w.grad!.mul(0.1))));
+   */
+  assign_(other: Tensor): this {
+    if (!sameShape(other.shape, this.shape))
+      throw new ShapeError(`assign_: values of shape ${fmt(other.shape)} cannot replace a tensor of shape ${fmt(this.shape)}; the shapes must be equal`);
+    if (other.dtype !== this.dtype)
+      throw new DTypeError(`assign_: values of dtype ${other.dtype} for a tensor of dtype ${this.dtype}; cast them with .to('${this.dtype}')`);
+    if (other.backend !== this.backend)
+      throw new BackendError(`assign_: values live on the ${other.backend.name} backend, this tensor on ${this.backend.name}; create both after the same setBackend call`);
+    if (this.gradFn !== null)
+      throw new AutogradError('assign_: this tensor was computed by an op; only leaf tensors can be assigned in place');
+    if (this.requiresGrad && isGradEnabled())
+      throw new AutogradError('assign_: a leaf that requires grad is being assigned in place; wrap the update in noGrad(() => …)');
+    this.#buf = other.buf;
+    return this;
   }
   /** A copy of the values in another dtype (no gradient flows through a cast). */
   to(dtype: DType): Tensor {
@@ -245,7 +270,8 @@ function inferShape(data: NestedArray): number[] {
 
 function flattenNested(data: NestedArray, shape: number[], dim: number, out: number[]): void {
   if (dim === shape.length) {
-    if (typeof data !== 'number') throw new ShapeError(`tensor: ragged nested array; expected a number at depth ${dim}`);
+    if (Array.isArray(data)) throw new ShapeError(`tensor: ragged nested array; expected a number at depth ${dim} (shape ${fmt(shape)}), got an array`);
+    if (typeof data !== 'number') throw new ValueError(`tensor: found ${typeof data} at depth ${dim}, not a number`);
     out.push(data);
     return;
   }
@@ -312,7 +338,9 @@ export function linspace(start: number, end: number, steps: number, options: Ten
 /** Uniform in [0, 1), from the seeded generator (see manualSeed). */
 export function rand(shape: number[], options: TensorOptions = {}): Tensor {
   checkShape(shape, 'rand');
-  return make(Float64Array.from({ length: sizeOf(shape) }, random), shape, options, 'rand');
+  // float32 would round draws within 2^-25 of 1 up to exactly 1; cap at the largest float32 below 1 to stay in [0, 1).
+  const top = (options.dtype ?? 'float32') === 'float32' ? 1 - 2 ** -24 : 1;
+  return make(Float64Array.from({ length: sizeOf(shape) }, () => Math.min(random(), top)), shape, options, 'rand');
 }
 
 /** Standard normal, from the seeded generator (see manualSeed). */

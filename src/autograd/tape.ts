@@ -97,7 +97,9 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean): v
     if (g === undefined) continue;
     const node = t.gradFn;
     if (node === null) {
-      t.grad = t.grad === null ? g : t.grad.add(g);
+      // detach: g may be the very Tensor handed to another leaf (add passes g through), and two leaves must not
+      // share one .grad object that an in-place update (assign_) would change for both.
+      t.grad = t.grad === null ? g.detach() : t.grad.add(g);
       continue;
     }
     grads.delete(t);

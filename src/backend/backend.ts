@@ -49,6 +49,19 @@ export interface ApaKernelOptions {
   lambdaFloor: number;
 }
 
+/**
+ * Options of the fused APA losses (one-vs-all binary cross-entropy with p = APA(z), see docs/apa.md).
+ * λ and κ buffers have shape [1] or [C] as for apaForward.
+ */
+export interface ApaLossKernelOptions {
+  /** Axis of z that λ, κ of shape [C] run along (already normalised to 0..rank-1). */
+  channelAxis: number;
+  /** λ is clamped at this floor; no gradient flows to λ below it. */
+  lambdaFloor: number;
+  /** The λ → 0 limit, p = exp(−e^{−κz}) (the Gumbel loss): λ is ignored and its gradient is 0. */
+  gumbel: boolean;
+}
+
 export interface MemoryInfo {
   /** Buffers this backend holds (not disposed). */
   buffers: number;
@@ -103,4 +116,8 @@ export interface Backend<B extends Buf = Buf> {
   // fused APA / AGLU (see docs/apa.md); dλ and dκ come back reduced to λ's and κ's shapes
   apaForward(z: B, lambda: B, kappa: B, opts: ApaKernelOptions): B;
   apaBackward(z: B, lambda: B, kappa: B, grad: B, opts: ApaKernelOptions): { dz: B; dlambda: B; dkappa: B };
+  /** Elementwise loss −[t·log p + (1−t)·log(1−p)], p = APA(z); target has z's shape. */
+  apaBceForward(z: B, target: B, lambda: B, kappa: B, opts: ApaLossKernelOptions): B;
+  /** Gradients of Σ grad·loss w.r.t. z, λ, κ (grad has z's shape); none flows to target. */
+  apaBceBackward(z: B, target: B, lambda: B, kappa: B, grad: B, opts: ApaLossKernelOptions): { dz: B; dlambda: B; dkappa: B };
 }

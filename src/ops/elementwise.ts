@@ -4,6 +4,7 @@
  */
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { record } from '../autograd/tape.js';
+import { ValueError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { asTensor, checkCompatible, sumTo, wrap } from './util.js';
@@ -26,6 +27,8 @@ function binary(
   b: Tensor | number,
   backward: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null],
 ): Tensor {
+  if (typeof a === 'number' && typeof b === 'number')
+    throw new ValueError(`${op}: both operands are numbers (${a}, ${b}); at least one must be a Tensor`);
   const at = typeof a === 'number' ? asTensor(op, a, b as Tensor) : a;
   const bt = asTensor(op, b, at);
   const out = binaryRaw(op, at, bt);
