@@ -1,10 +1,12 @@
 /**
  * Which backend new tensors are created on. `setBackend` switches it; `getBackend` reports the mode that actually
- * runs. The environment variable AGLU_BACKEND (`js`, `gpujs`, `gpujs:<mode>`) chooses the starting backend.
+ * runs. The environment variable AGLU_BACKEND (`js`, `gpujs`, `gpujs:<mode>`) chooses the starting backend;
+ * without it aglu starts on gpujs in mode auto (docs/backends.md).
  */
 import { BackendError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js.js';
+import { gpujsBackend, GPUJS_MODES, type GpujsMode } from './gpujs.js';
 
 export type BackendName = 'js' | 'gpujs';
 export interface BackendOptions {
@@ -22,7 +24,14 @@ export function setBackend(name: BackendName, options: BackendOptions = {}): voi
     current = jsBackend;
     return;
   }
-  if (name === 'gpujs') throw new BackendError(`setBackend: the gpujs backend is not built yet; use setBackend('js')`);
+  if (name === 'gpujs') {
+    const mode = options.mode ?? 'auto';
+    if (!(GPUJS_MODES as readonly string[]).includes(mode))
+      throw new BackendError(`setBackend: the gpujs backend has no mode '${mode}'; choose one of ${GPUJS_MODES.join(', ')}`);
+    // Throws a BackendError saying what to install when the mode cannot run here; never falls back silently.
+    current = gpujsBackend(mode as GpujsMode);
+    return;
+  }
   throw new BackendError(`setBackend: unknown backend '${String(name)}'; choose 'js' or 'gpujs'`);
 }
 
@@ -41,7 +50,10 @@ export function backend(): Backend {
       if (name !== 'js' && name !== 'gpujs')
         throw new BackendError(`AGLU_BACKEND='${env}' is not a backend; use js, gpujs or gpujs:<mode>`);
       setBackend(name, mode === undefined ? {} : { mode });
-    } else current = jsBackend;
+    } else {
+      // The default: GPU.js-accelerated, in the mode GPU.js picks (headlessgl, else webasm, else cpu).
+      current = gpujsBackend('auto');
+    }
   }
   return current as Backend;
 }
