@@ -308,8 +308,14 @@ export async function save(model: Module | StateDict, path: string, options: Sav
 
 /** save, synchronously. @example saveSync(model, 'model.safetensors') */
 export function saveSync(model: Module | StateDict, path: string, options: SaveOptions = {}): void {
-  const bytes = encode(model, path, options);
-  const tmp = tempPath(path);
+  writeFileAtomicSync(path, encode(model, path, options), tempPath(path));
+}
+
+/**
+ * Writes bytes to `tmp`, fsyncs, and renames it to `path`: readers see the old file or the new one, never half of
+ * one. On failure the temporary file is removed and the error rethrown. (The CLI writes its run files with this too.)
+ */
+export function writeFileAtomicSync(path: string, bytes: Uint8Array, tmp: string): void {
   try {
     const fd = openSync(tmp, 'w');
     try {

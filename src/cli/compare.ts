@@ -161,7 +161,6 @@ function compareMarkdown(base: TrainConfig, acts: ActivationCliName[], seeds: nu
 export async function runCompare(o: CompareCliOptions, io: CliIo): Promise<number> {
   const base = { ...configFromOptions(o, o.acts[0], 'compare'), dataSeed: o.seed };
   const dir = prepareRunDir(o.out ?? defaultRunDir(`compare-${o.dataset}`), o.force, 'compare');
-  const shown = relative(process.cwd(), dir) || '.';
   const seeds = Array.from({ length: o.seeds }, (_, i) => o.seed + i);
   const total = o.acts.length * seeds.length;
   const runs: RunSummary[] = [];

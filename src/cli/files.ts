@@ -2,7 +2,8 @@
  * Files the CLI writes: every file goes to a temporary name in the same folder and is renamed into place, so an
  * interrupted or crashed run leaves either the old file or the new one, never half of one.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '../checkpoint.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './usage.js';
 
@@ -17,19 +18,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
   pending.add(tmp);
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const fd = openSync(tmp, 'w');
-    try {
-      let at = 0;
-      while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+    writeFileAtomicSync(path, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, tmp);
   } finally {
     pending.delete(tmp);
   }
