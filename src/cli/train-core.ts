@@ -8,7 +8,7 @@
  */
 import {
   apaBinaryCrossEntropy, crossEntropy, data, decodeSafetensors, encodeSafetensors, evaluate, fit, gumbelBinaryCrossEntropy,
-  isGradEnabled, manualSeed, nn, noGrad, optim, perClassAccuracy, predictedClasses, shotAccuracy, softmax, tensor,
+  isGradEnabled, manualSeed, nn, noGrad, optim, perClassAccuracy, predictedClasses, shotAccuracy, softmax, tensor, tidy,
   type Dataset, type LossFn, type Split, type Tensor,
 } from '../index.js';
 import { useBackend } from './backends.js';
@@ -200,7 +200,8 @@ export function runTraining(c: TrainConfig, emit: (e: WorkerEvent) => void, shou
           const apa: Record<string, number[]> = { ...e.apaParams };
           for (const [n, p] of loss.params) apa[n] = Array.from(p.toTypedArray());
           track(apa);
-          snapshot = encodeSafetensors(stateOf(), { ...metadata, epochs: String(record.epoch) });
+          // tidy: the detached views would otherwise hold each epoch's parameter memory until a GC (fit is synchronous).
+          snapshot = tidy(() => encodeSafetensors(stateOf(), { ...metadata, epochs: String(record.epoch) }));
           emit({ type: 'epoch', record, apaParams: apa });
           correct = 0; seen = 0; lossSum = 0; stepsThisEpoch = 0; epochStart = performance.now();
           if (shouldStop()) {

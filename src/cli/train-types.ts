@@ -2,7 +2,7 @@
  * What travels between the CLI's main thread (progress, signals, files) and the training worker (the library's
  * `fit`): the run's configuration, the events while it trains and the result. All plain data (structured clone).
  */
-import type { ActivationCliName, ActParams, DatasetName, LossName, OptimizerName, ScheduleName } from './usage.js';
+import type { ActivationCliName, ActParams, BackendSpec, DatasetName, LossName, OptimizerName, ScheduleName } from './usage.js';
 
 export interface TrainConfig {
   dataset: DatasetName;
@@ -24,7 +24,7 @@ export interface TrainConfig {
   /** Seed of the data (generation, split, long-tail subsampling); default `seed`. compare keeps it fixed across seeds. */
   dataSeed?: number;
   /** The backend to run on; undefined: the library default (AGLU_BACKEND or its own). */
-  backend?: { name: 'js' | 'gpujs'; mode?: string; text: string };
+  backend?: BackendSpec;
 }
 
 export interface DataSummary {

@@ -13,28 +13,10 @@ import type { CliIo } from './program.js';
 import { describeValues, modelLine, writeRunFolder, type RunMetrics } from './run-files.js';
 import { startTraining, type TrainingHandle } from './train-runner.js';
 import type { TrainConfig, TrainResult } from './train-types.js';
-import {
-  EXIT, UsageError, type ActivationCliName, type ActParams, type BackendSpec, type DatasetName, type LossName,
-  type OptimizerName, type ScheduleName,
-} from './usage.js';
+import { EXIT, UsageError, type ActivationCliName } from './usage.js';
 
-/** What commander hands over for train (and, less `act`, for compare). */
-export interface TrainingCliOptions {
-  dataset: DatasetName;
-  samples?: number;
-  noise?: number;
-  imbalance?: number;
-  actParams: ActParams;
-  hidden: number[];
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: OptimizerName;
-  weightDecay: number;
-  schedule: ScheduleName;
-  loss: LossName;
-  seed: number;
-  backend?: BackendSpec;
+/** What commander hands over for train (and, less `act`, for compare): the run's settings plus output flags. */
+export interface TrainingCliOptions extends Omit<TrainConfig, 'act' | 'dataSeed'> {
   out?: string;
   force: boolean;
   png: boolean;
