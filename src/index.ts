@@ -9,6 +9,7 @@ export { Tensor, tensor, zeros, ones, full, arange, linspace, rand, randn } from
 export type { TensorOptions, NestedArray, DType } from './tensor.js';
 export { manualSeed } from './random.js';
 export { noGrad, setAnomalyDetection, isGradEnabled } from './autograd/tape.js';
+export { tidy, keep } from './autograd/tidy.js';
 export { gradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport } from './autograd/gradcheck.js';
 export { setBackend, getBackend } from './backend/current.js';

@@ -6,7 +6,8 @@ import type { Backend, Buf, DType, TypedArray } from './backend/backend.js';
 import { backend as currentBackend } from './backend/current.js';
 import { AutogradError, BackendError, DTypeError, ShapeError, ValueError } from './errors.js';
 import { fmt, sameShape, sizeOf, type Shape } from './shape.js';
-import { isGradEnabled, noGrad, runBackward, type GradNode } from './autograd/tape.js';
+import { isGradEnabled, noGrad, releaseNode, runBackward, type GradNode } from './autograd/tape.js';
+import { claimBuffer, trackTensor } from './autograd/tidy.js';
 import { random, randomNormal } from './random.js';
 import * as ew from './ops/elementwise.js';
 import * as act from './ops/activations.js';
@@ -26,17 +27,43 @@ export interface TensorOptions {
 export class Tensor {
   /** Set by the tape when an op recorded this tensor's creation; null for leaves. */
   gradFn: GradNode | null = null;
-  /** Accumulated gradient after backward (leaves that require grad only). */
-  grad: Tensor | null = null;
   readonly shape: number[];
   readonly dtype: DType;
   #buf: Buf | null;
+  #grad: Tensor | null = null;
+  /** @internal Set by keep(): no tidy scope disposes this tensor. */
+  kept = false;
+  /** @internal How many tensors hold this one as their `.grad`. */
+  gradSlots = 0;
+  /** @internal A tidy scope spared this tensor only because it was a `.grad`: dispose it when no slot holds it. */
+  releaseWithGrad = false;
 
-  /** @internal Wraps a backend buffer; users create tensors with `tensor`, `zeros`, … */
+  /**
+   * @internal Wraps a backend buffer, which this tensor then owns: no other Tensor may wrap the same buffer object
+   * (give it its own view, `backend.expand(buf, shape)`), so that disposing one never frees another's handle.
+   * Users create tensors with `tensor`, `zeros`, …
+   */
   constructor(buf: Buf, readonly backend: Backend, public requiresGrad = false) {
     this.#buf = buf;
     this.shape = [...buf.shape];
     this.dtype = buf.dtype;
+    claimBuffer(buf);
+    trackTensor(this);
+  }
+
+  /**
+   * Accumulated gradient after backward (leaves that require grad only); set it to null to drop it. A gradient
+   * that a tidy scope kept only because it sat here is disposed when it is replaced or dropped (see tidy).
+   */
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+  set grad(g: Tensor | null) {
+    const old = this.#grad;
+    if (old === g) return;
+    this.#grad = g;
+    if (g !== null) g.gradSlots++;
+    if (old !== null && --old.gradSlots === 0 && old.releaseWithGrad && !old.kept) old.dispose();
   }
 
   /** @internal The backend buffer; throws once the tensor is disposed. */
@@ -108,9 +135,12 @@ export class Tensor {
     const g = grad.detach();
     noGrad(() => runBackward(this, g, options.retainGraph ?? false));
   }
-  /** Same values, cut off from the tape. Shares memory with this tensor. */
+  /**
+   * Same values, cut off from the tape. Shares memory with this tensor through its own view, so disposing one of
+   * the two leaves the other intact.
+   */
   detach(): Tensor {
-    return new Tensor(this.buf, this.backend, false);
+    return new Tensor(ownView(this), this.backend, false);
   }
   /** Sets requiresGrad in place (leaves only) and returns this. */
   requiresGrad_(flag = true): this {
@@ -119,19 +149,25 @@ export class Tensor {
     this.requiresGrad = flag;
     return this;
   }
-  /** Releases the tensor's memory now; using it afterwards throws. */
+  /**
+   * Releases the tensor's memory now (its handle on it: views and detached copies keep shared memory alive); using
+   * it afterwards throws. Also drops its `.grad` and its place on the tape. Idempotent.
+   */
   dispose(): void {
     if (this.#buf === null) return;
+    const node = this.gradFn;
     this.backend.dispose(this.#buf);
     this.#buf = null;
     this.gradFn = null;
+    this.grad = null;
+    if (node !== null) releaseNode(node);
   }
   /**
    * Replaces this tensor's values with `other`'s (same shape, dtype and backend) in place, keeping its identity —
-   * what optimizers and loadStateDict need. Backend buffers are immutable, so this takes over `other`'s buffer
-   * instead of writing into memory (so do not dispose `other` afterwards); the old buffer is left to whatever else
-   * still references it (detached views, state-dict snapshots). Like PyTorch, a leaf that requires grad may only be
-   * assigned under noGrad, and a tensor an op computed not at all.
+   * what optimizers and loadStateDict need. Backend buffers are immutable, so instead of writing into memory this
+   * tensor takes its own view of `other`'s memory (`other` may be disposed afterwards, e.g. by tidy) and releases
+   * its old handle at once; memory it shared (detached views, state-dict snapshots) stays with them. Like PyTorch,
+   * a leaf that requires grad may only be assigned under noGrad, and a tensor an op computed not at all.
    * @example noGrad(() => w.assign_(w.sub(w.grad!.mul(0.1))));
    */
   assign_(other: Tensor): this {
@@ -145,7 +181,11 @@ export class Tensor {
       throw new AutogradError('assign_: this tensor was computed by an op; only leaf tensors can be assigned in place');
     if (this.requiresGrad && isGradEnabled())
       throw new AutogradError('assign_: a leaf that requires grad is being assigned in place; wrap the update in noGrad(() => …)');
-    this.#buf = other.buf;
+    const view = ownView(other);
+    claimBuffer(view);
+    const old = this.#buf;
+    this.#buf = view;
+    if (old !== null) this.backend.dispose(old);
     return this;
   }
   /** A copy of the values in another dtype (no gradient flows through a cast). */
@@ -230,6 +270,11 @@ export class Tensor {
   matmul(other: Tensor): Tensor { return matmul(this, other); }
   softmax(axis = -1): Tensor { return softmax(this, axis); }
   logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
+}
+
+/** A new buffer object on t's memory (expand to the same shape is a pure view on every backend). */
+function ownView(t: Tensor): Buf {
+  return t.backend.expand(t.buf, t.shape);
 }
 
 function flatArgs(args: number[] | [number[]]): number[] {

@@ -1,6 +1,7 @@
 /**
  * The gpujs backend beyond op values (those are in conformance.test.ts): mode selection and its errors, device
- * residency, the kernel cache, disposal, and a 1,000-step training loop whose live buffer count must not grow.
+ * residency, the kernel cache, disposal, and a 1,000-step training loop in tidy() whose live buffer count must stay
+ * exactly flat without garbage collection or yields (and a shorter one without tidy, released by the GC).
  * Runs on cpu and webasm everywhere, and on headlessgl where it is available (else one line says why not).
  */
 import { expect } from 'chai';
@@ -11,7 +12,7 @@ import vm from 'node:vm';
 import { backend, getBackend, setBackend } from '../src/backend/current.js';
 import { GpuBuf, gpujsBackend, gpujsKernelReports, gpujsTransfers, headlessglUnavailableReason, MAX_ELEMENTS } from '../src/backend/gpujs.js';
 import { BackendError, DTypeError, ValueError } from '../src/errors.js';
-import { add, matmul, mul, relu } from '../src/index.js';
+import { add, matmul, mul, relu, tidy } from '../src/index.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { tensor, type Tensor } from '../src/tensor.js';
@@ -107,7 +108,7 @@ for (const mode of MODES) {
       expect(gpujsKernelReports(b).length).to.equal(n);
     });
 
-    it('dispose() releases a buffer at once; views keep their storage alive; a disposed buffer cannot be read', () => {
+    it('dispose() releases a buffer at once; views keep their storage alive; a disposed tensor cannot be read', () => {
       const b = backend();
       const x = tensor(values(6), { shape: [2, 3] });
       const start = b.memory().buffers;
@@ -122,10 +123,38 @@ for (const mode of MODES) {
       expect(Array.from(t.toTypedArray())).to.deep.equal(Array.from(Float32Array.from([0, 3, 1, 4, 2, 5].map((i) => values(6)[i]))));
       t.dispose();
       expect(b.memory().buffers).to.equal(start - 1);
+      expect(() => t.toArray()).to.throw(ValueError, /disposed/);
+    });
+
+    it('detach() and assign_() give each tensor its own handle: disposing one never frees memory another uses', () => {
+      const b = backend();
+      const start = b.memory().buffers;
       const z = tensor([1, 2]);
-      const alias = z.detach(); // shares z's buffer
+      const alias = z.detach(); // same memory, its own view
+      expect((alias.buf as GpuBuf).store).to.equal((z.buf as GpuBuf).store);
+      expect(alias.buf).to.not.equal(z.buf);
       alias.dispose();
-      expect(() => z.toArray()).to.throw(ValueError, /disposed/);
+      expect(Array.from(z.toTypedArray())).to.deep.equal([1, 2]);
+      const z2 = z.detach();
+      z.dispose();
+      expect(Array.from(z2.toTypedArray())).to.deep.equal([1, 2]);
+      expect(b.memory().buffers).to.equal(start + 1);
+      z2.dispose();
+      expect(b.memory().buffers).to.equal(start);
+
+      const p = tensor([1, 2, 3]);
+      const snapshot = p.detach(); // keeps the values p has now
+      const v = tensor([4, 5, 6]);
+      expect(b.memory().buffers).to.equal(start + 2);
+      p.assign_(v);
+      expect(p.buf).to.not.equal(v.buf);
+      v.dispose(); // p holds its own view of v's memory
+      expect(Array.from(p.toTypedArray())).to.deep.equal([4, 5, 6]);
+      expect(Array.from(snapshot.toTypedArray())).to.deep.equal([1, 2, 3]);
+      snapshot.dispose(); // the last handle on p's old memory
+      expect(b.memory().buffers).to.equal(start + 1);
+      p.dispose();
+      expect(b.memory().buffers).to.equal(start);
     });
 
     it('reports bytes of live buffers', () => {
@@ -141,9 +170,36 @@ for (const mode of MODES) {
 
 // ---- memory: 1,000 training steps ----------------------------------------------------------------------------
 
+/** A 2-layer MLP on 16 points, 4 features, 3 classes, trained by hand-written SGD: one step is forward, backward, update. */
+function mlpProblem(): { step: () => number; params: Tensor[] } {
+  const x = tensor(values(64), { shape: [16, 4] });
+  const labels = tensor(Array.from({ length: 16 }, (_, i) => (i * 7) % 3));
+  const params: Tensor[] = [
+    tensor(values(32, 1).map((v) => 0.5 * v), { shape: [4, 8], requiresGrad: true }),
+    tensor(new Array<number>(8).fill(0), { requiresGrad: true }),
+    tensor(values(24, 2).map((v) => 0.5 * v), { shape: [8, 3], requiresGrad: true }),
+    tensor(new Array<number>(3).fill(0), { requiresGrad: true }),
+  ];
+  const [w1, b1, w2, b2] = params;
+  const step = (): number => {
+    const logits = add(matmul(relu(add(matmul(x, w1), b1)), w2), b2);
+    const loss = crossEntropy(logits, labels);
+    loss.backward();
+    noGrad(() => {
+      for (const p of params) {
+        p.assign_(p.sub(mul(p.grad!, 0.1)));
+        p.grad = null;
+      }
+    });
+    return loss.item();
+  };
+  return { step, params };
+}
+
 /**
- * A full garbage collection (v8's --expose-gc, switched on at run time) followed by a turn of the event loop, so
- * that FinalizationRegistry callbacks — the backend's release of unreachable buffers — have run.
+ * For the garbage-collection path only: a full collection (v8's --expose-gc, switched on at run time) followed by
+ * a turn of the event loop, so that FinalizationRegistry callbacks — the backend's release of unreachable
+ * buffers — have run. The tidy test uses neither.
  */
 v8.setFlagsFromString('--expose-gc');
 const collect = vm.runInNewContext('gc') as () => void;
@@ -159,46 +215,43 @@ for (const mode of MODES) {
     this.timeout(300000);
     after(() => setBackend('js'));
 
-    it('keep the live buffer count flat (every intermediate is released once nothing references it)', async () => {
+    it('in tidy(), with no garbage collection and no yield, keep the live buffers exactly flat after every step', () => {
       setBackend('gpujs', { mode });
       const b = backend();
-      // A 2-layer MLP on 16 points, 4 features, 3 classes.
-      const x = tensor(values(64), { shape: [16, 4] });
-      const labels = tensor(Array.from({ length: 16 }, (_, i) => (i * 7) % 3));
-      const params: Tensor[] = [
-        tensor(values(32, 1).map((v) => 0.5 * v), { shape: [4, 8], requiresGrad: true }),
-        tensor(new Array<number>(8).fill(0), { requiresGrad: true }),
-        tensor(values(24, 2).map((v) => 0.5 * v), { shape: [8, 3], requiresGrad: true }),
-        tensor(new Array<number>(3).fill(0), { requiresGrad: true }),
-      ];
-      const [w1, b1, w2, b2] = params;
-      const step = (): number => {
-        const logits = add(matmul(relu(add(matmul(x, w1), b1)), w2), b2);
-        const loss = crossEntropy(logits, labels);
-        loss.backward();
-        noGrad(() => {
-          for (const p of params) {
-            p.assign_(p.sub(mul(p.grad!, 0.1)));
-            p.grad = null;
-          }
-        });
-        return loss.item();
-      };
-      const first = step();
-      for (let i = 0; i < 19; i++) step();
-      await settle();
+      const { step, params } = mlpProblem();
+      const first = tidy(step);
       const warm = b.memory();
       let last = first;
+      let maxBuffers = 0, maxBytes = 0;
       for (let i = 0; i < 1000; i++) {
-        last = step();
+        last = tidy(step);
+        const m = b.memory();
+        maxBuffers = Math.max(maxBuffers, m.buffers);
+        maxBytes = Math.max(maxBytes, m.bytes);
+      }
+      expect(maxBuffers, `most live buffers over 1,000 steps (${mode})`).to.equal(warm.buffers);
+      expect(maxBytes).to.equal(warm.bytes);
+      expect(b.memory()).to.deep.equal(warm);
+      expect(last).to.be.lessThan(first); // it did train
+      params.forEach((p) => p.dispose());
+    });
+
+    it('without tidy, release dropped intermediates through the garbage collector once the event loop turns', async () => {
+      setBackend('gpujs', { mode });
+      const b = backend();
+      const { step } = mlpProblem();
+      for (let i = 0; i < 20; i++) step();
+      await settle();
+      const warm = b.memory();
+      for (let i = 0; i < 300; i++) {
+        step();
         // A training loop that yields to the event loop now and then, as an async or browser loop does.
         if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
       }
       await settle();
       const end = b.memory();
-      expect(end.buffers, `live buffers after 1,000 steps (${mode})`).to.be.at.most(warm.buffers);
+      expect(end.buffers, `live buffers after 300 steps (${mode})`).to.be.at.most(warm.buffers);
       expect(end.bytes).to.be.at.most(warm.bytes);
-      expect(last).to.be.lessThan(first); // it did train
     });
   });
 }

@@ -73,8 +73,9 @@ export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = 
     throw new ValueError(`gradcheck: atol, rtol and nondetTol must be ≥ 0 (got ${atol}, ${rtol}, ${nondetTol})`);
   const checked = validateInputs(inputs);
 
-  // Fresh leaves on the same memory: the user's .grad stays untouched and non-leaf inputs become leaves.
-  const args = inputs.map((t) => (t.requiresGrad ? new Tensor(t.buf, t.backend, true) : t));
+  // Fresh leaves on the same memory, each through its own view (expand to the same shape: same data, strides and
+  // offset): the user's .grad stays untouched, non-leaf inputs become leaves, and no two tensors share a buffer.
+  const args = inputs.map((t) => (t.requiresGrad ? new Tensor(t.backend.expand(t.buf, t.shape), t.backend, true) : t));
   const run = (): Tensor[] => {
     const out = fn(...args);
     const outs = Array.isArray(out) ? out : [out];

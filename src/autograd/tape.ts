@@ -18,6 +18,8 @@ export interface GradNode {
   readonly seq: number;
   /** Set in anomaly mode when the forward produced NaN or Inf. */
   forwardNonFinite: boolean;
+  /** Run once when the node is freed by backward (after the whole pass) or its tensor is disposed (see tidy). */
+  onRelease?: (() => void)[];
 }
 
 let gradEnabled = true;
@@ -59,6 +61,19 @@ export function record(op: string, out: Tensor, inputs: readonly Tensor[], backw
   return out;
 }
 
+/** @internal Runs `fn` once when `node` is released: freed by a backward pass, or its tensor disposed. */
+export function onNodeRelease(node: GradNode, fn: () => void): void {
+  (node.onRelease ??= []).push(fn);
+}
+
+/** @internal Runs and clears the node's release hooks. */
+export function releaseNode(node: GradNode): void {
+  const hooks = node.onRelease;
+  if (hooks === undefined) return;
+  node.onRelease = undefined;
+  for (const h of hooks) h();
+}
+
 /** Every tensor reachable from root through recorded nodes, inputs before outputs (iterative post-order DFS). */
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -82,6 +97,17 @@ function topoOrder(root: Tensor): Tensor[] {
 }
 
 export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean): void {
+  // Nodes freed in this pass release what a tidy scope handed to them only after the pass: deeper closures still
+  // run after a node is freed and may use the same tensors.
+  const freed: GradNode[] = [];
+  try {
+    backwardPass(root, grad, retainGraph, freed);
+  } finally {
+    for (const node of freed) releaseNode(node);
+  }
+}
+
+function backwardPass(root: Tensor, grad: Tensor, retainGraph: boolean, freed: GradNode[]): void {
   const order = topoOrder(root);
   if (anomaly) {
     const bad = order.map((t) => t.gradFn).filter((n): n is GradNode => n !== null && n.forwardNonFinite);
@@ -109,7 +135,10 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean): v
           `pass { retainGraph: true } to the first backward() to run backward twice`,
       );
     const inputGrads = node.backward(g);
-    if (!retainGraph) node.backward = null;
+    if (!retainGraph) {
+      node.backward = null;
+      if (node.onRelease !== undefined) freed.push(node);
+    }
     node.inputs.forEach((input, k) => {
       const ig = inputGrads[k];
       if (!input.requiresGrad || ig === null || ig === undefined) return;

@@ -5,7 +5,9 @@
  *
  * Conventions every backend follows:
  * - Inputs are never modified; every primitive returns a new buffer (which may share memory with its input
- *   for the view primitives: reshape, permute, expand, slice).
+ *   for the view primitives: reshape, permute, expand, slice) — never one of its inputs. `expand(x, x.shape)` is
+ *   how a second tensor gets its own handle on x's memory (detach, assign_): each Tensor owns its buffer object,
+ *   and `dispose` releases that handle only.
  * - Binary primitives and `where` broadcast NumPy-style; shapes were checked by the op layer already.
  * - Comparison results are 1 or 0 in the inputs' dtype.
  */

@@ -15,10 +15,11 @@
  * recompiles on a type switch. Loops bounded by arguments run under loopMaxIterations = LOOP_MAX, above any
  * tensor size this backend accepts (GPU.js's default of 1000 would silently truncate long reductions and matmuls).
  *
- * Memory. Storage is released (texture.delete() on GL) when its last view is disposed, either by an explicit
- * `dispose()` or by the garbage collector (a FinalizationRegistry on the views) once nothing references the
- * tensor; temporaries the backend makes internally are released at once. `memory()` counts live storages and
- * their bytes. GC-driven release runs when the JavaScript event loop turns; see docs/backends.md.
+ * Memory. Storage is released (texture.delete() on GL) when its last view is disposed: by an explicit
+ * `dispose()`, at the end of a tidy() scope (every view made here is reported to the scope, so raw intermediates
+ * no tensor adopts are released too), or by the garbage collector (a FinalizationRegistry on the views) once
+ * nothing references the tensor — which runs only when the JavaScript event loop turns; see docs/backends.md.
+ * Temporaries the backend makes internally are released at once. `memory()` counts live storages and their bytes.
  *
  * For fused kernels (kernels/apa.ts): inside `createGpujsBackend`, `ctx.run(key, fn, shape, args)` builds/caches
  * and runs a one-output kernel, `ctx.runMap(…)` a kernel map with several outputs (see those methods).
@@ -34,6 +35,7 @@ import * as MM from '../../kernels/matmul.js';
 import * as GA from '../../kernels/gather.js';
 import * as APA from '../../kernels/apa.js';
 import { apaLayout } from '../ops/apa-js.js';
+import { forgetBuffer, trackBuffer } from '../autograd/tidy.js';
 
 export const GPUJS_MODES = ['auto', 'cpu', 'webasm', 'headlessgl'] as const;
 export type GpujsMode = (typeof GPUJS_MODES)[number];
@@ -255,6 +257,8 @@ class Ctx {
     const buf = new GpuBuf(store, [...shape], [...strides], offset);
     store.refs++;
     released.register(buf, store, buf);
+    // Inside tidy(), a buffer no tensor adopts (an op's raw intermediate) is released when the scope ends.
+    trackBuffer(buf, this);
     return buf;
   }
 
@@ -270,6 +274,7 @@ class Ctx {
     if (buf.disposed) return;
     buf.disposed = true;
     released.unregister(buf);
+    forgetBuffer(buf);
     this.release(buf.store);
   }
 

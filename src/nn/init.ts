@@ -49,6 +49,7 @@ function fill(t: Tensor, draw: () => number): Tensor {
   const values = Float64Array.from({ length: t.size }, draw);
   const fresh = new Tensor(t.backend.fromTypedArray(values, t.shape, t.dtype), t.backend);
   noGrad(() => t.assign_(fresh));
+  fresh.dispose(); // t holds its own handle; this one would keep the memory until a GC once t is updated
   return t;
 }
 

@@ -105,7 +105,10 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Drops every parameter's gradient (PyTorch's set_to_none behaviour): the next backward starts from zero. */
+  /**
+   * Drops every parameter's gradient (PyTorch's set_to_none behaviour): the next backward starts from zero. A
+   * gradient that a tidy scope kept because it sat in `.grad` is disposed here.
+   */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }
@@ -150,7 +153,10 @@ export abstract class Module {
       planned.push([p, new Tensor(p.backend.fromTypedArray(values, p.shape, p.dtype), p.backend)]);
     }
     noGrad(() => {
-      for (const [p, v] of planned) p.assign_(v);
+      for (const [p, v] of planned) {
+        p.assign_(v);
+        v.dispose(); // p holds its own handle on the loaded values
+      }
     });
   }
 

@@ -1,12 +1,15 @@
 /**
  * The Optimizer base: parameter groups with per-group options, and the rule that APA/AGLU λ and κ get no weight
  * decay unless asked (the authors' recipe). Updates run under noGrad and replace each parameter's values in
- * place with Tensor.assign_, so the model, the optimizer and any reference to a parameter stay in step.
+ * place with Tensor.assign_, so the model, the optimizer and any reference to a parameter stay in step. step()
+ * may run inside tidy(): the state tensors it keeps (momenta, moments) are exempt, and the ones it replaces are
+ * disposed at once.
  *
  * Fused per-parameter update kernels on the gpujs backend are future work: today an update is a short chain of
  * elementwise ops on whichever backend holds the parameter.
  */
 import { noGrad } from '../autograd/tape.js';
+import { keep } from '../autograd/tidy.js';
 import { ValueError } from '../errors.js';
 import { isApaParameter } from '../nn/activations.js';
 import { Module } from '../nn/module.js';
@@ -60,6 +63,10 @@ function normalise(input: ParamsInput, op: string): { params: Tensor[]; names: (
     } else throw new ValueError(`${op}: parameter ${params.length} is neither a Tensor nor a [name, Tensor] pair`);
   }
   return { params, names };
+}
+
+function stateTensors(st: Record<string, Tensor | number>): Set<Tensor> {
+  return new Set(Object.values(st).filter((v): v is Tensor => v instanceof Tensor));
 }
 
 function isGroupSpec(x: unknown): x is { params: ParamsInput } {
@@ -120,7 +127,7 @@ export abstract class Optimizer<O extends BaseOptions> {
     return this.paramGroups.flatMap((g) => g.params);
   }
 
-  /** Drops every parameter's gradient (set to null, as PyTorch's default set_to_none). */
+  /** Drops every parameter's gradient (set to null, as PyTorch's default set_to_none; one a tidy scope kept is disposed). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }
@@ -134,11 +141,22 @@ export abstract class Optimizer<O extends BaseOptions> {
           const wd = group.isApa[i] ? (group.apaWeightDecay ?? 0) : (group.weightDecay ?? 0);
           let st = this.state.get(p);
           if (st === undefined) this.state.set(p, (st = {}));
-          p.assign_(this.update(p, p.grad, group, wd, st));
+          const before = stateTensors(st);
+          const next = this.update(p, p.grad, group, wd, st);
+          p.assign_(next);
+          // The optimizer owns its state: new tensors outlive any tidy scope, replaced ones are released now. The
+          // new values' own handle goes too (p has its own), so the parameter's memory does not wait for a GC.
+          const after = stateTensors(st);
+          for (const t of after) keep(t);
+          for (const t of before) if (!after.has(t)) t.dispose();
+          if (!after.has(next) && next !== p && next !== p.grad) next.dispose();
         });
     });
   }
 
-  /** The parameter's new values (runs under noGrad). */
+  /**
+   * The parameter's new values (runs under noGrad): a new tensor, which step() disposes once the parameter has
+   * taken them over, unless it is also kept in `state`.
+   */
   protected abstract update(p: Tensor, grad: Tensor, group: ParamGroup<O>, weightDecay: number, state: Record<string, Tensor | number>): Tensor;
 }

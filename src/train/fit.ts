@@ -2,8 +2,13 @@
  * The training loop: `fit` runs epochs of shuffled mini-batches through a model, steps the optimizer (and
  * scheduler), evaluates on a test set, and records the metrics history and the trajectory of every APA/AGLU λ
  * and κ. The CLI drives it; callbacks see every step and epoch.
+ *
+ * Memory: each training step (forward, backward, clipping, optimizer step) and each evaluation batch runs inside
+ * tidy(), and each batch's tensors are disposed after its step, so live backend memory stays flat over any number
+ * of steps without the event loop having to turn (fit is synchronous; the CLI runs it in a worker thread).
  */
 import { noGrad } from '../autograd/tape.js';
+import { tidy } from '../autograd/tidy.js';
 import type { DType } from '../backend/backend.js';
 import { DataLoader } from '../data/loader.js';
 import { batchTensors, size, type Dataset } from '../data/dataset.js';
@@ -137,10 +142,12 @@ export function evaluate(
       const predictions: number[] = [];
       for (let s = 0; s < n; s += batchSize) {
         const idx = Array.from({ length: Math.min(batchSize, n - s) }, (_, k) => s + k);
-        const { x, y } = batchTensors(dataset, idx, { dtype });
-        const out = model.forward(x);
-        lossSum += lossFn(out, y).item() * idx.length;
-        const pred = predictedClasses(out, 'evaluate');
+        const { loss, pred } = tidy(() => {
+          const { x, y } = batchTensors(dataset, idx, { dtype });
+          const out = model.forward(x);
+          return { loss: lossFn(out, y).item(), pred: predictedClasses(out, 'evaluate') };
+        });
+        lossSum += loss * idx.length;
         pred.forEach((p, k) => {
           predictions.push(p);
           if (p === dataset.y[idx[k]]) correct++;
@@ -191,22 +198,34 @@ export function fit(model: Module, options: FitOptions): History {
     let lossSum = 0, seen = 0, correct = 0, lr = optimizer.paramGroups[0].lr;
     let batch = 0;
     for (const { x, y } of loader) {
-      optimizer.zeroGrad();
-      const out = model.forward(x);
-      const loss = lossFn(out, y);
-      loss.backward();
-      const gradNorm = options.clipGradNorm === undefined ? undefined : clipGradNorm(optimizer.parameters(), options.clipGradNorm);
-      lr = optimizer.paramGroups[0].lr;
-      optimizer.step();
+      // Everything the step creates is released when it ends; gradients stay in .grad until the next zeroGrad().
+      let r: { lossValue: number; gradNorm: number | undefined; hits: number };
+      try {
+        r = tidy(() => {
+          optimizer.zeroGrad();
+          const out = model.forward(x);
+          const loss = lossFn(out, y);
+          loss.backward();
+          const gradNorm = options.clipGradNorm === undefined ? undefined : clipGradNorm(optimizer.parameters(), options.clipGradNorm);
+          lr = optimizer.paramGroups[0].lr;
+          optimizer.step();
+          const labels = y.toTypedArray();
+          let hits = 0;
+          predictedClasses(out.detach(), 'fit').forEach((p, k) => {
+            if (p === labels[k]) hits++;
+          });
+          return { lossValue: loss.item(), gradNorm, hits };
+        });
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
+      const { lossValue, gradNorm } = r;
       step++;
-      const lossValue = loss.item();
       const b = y.size;
       lossSum += lossValue * b;
       seen += b;
-      const labels = y.toTypedArray();
-      predictedClasses(out.detach(), 'fit').forEach((p, k) => {
-        if (p === labels[k]) correct++;
-      });
+      correct += r.hits;
       options.callbacks?.onStep?.({ epoch, batch, step, loss: lossValue, lr, ...(gradNorm === undefined ? {} : { gradNorm }) });
       if (scheduler !== undefined && interval === 'step') scheduler.step();
       batch++;
