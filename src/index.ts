@@ -12,7 +12,7 @@ export { noGrad, setAnomalyDetection, isGradEnabled } from './autograd/tape.js';
 export { tidy, keep } from './autograd/tidy.js';
 export { gradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport } from './autograd/gradcheck.js';
-export { setBackend, getBackend } from './backend/current.js';
+export { setBackend, getBackend, memory } from './backend/current.js';
 export type { BackendName, BackendOptions } from './backend/current.js';
 export * from './errors.js';
 export { add, sub, mul, div, neg, pow, exp, log, log1p, sqrt, abs, square, maximum, minimum, clamp, eq, ne, lt, le, gt, ge, where } from './ops/elementwise.js';

@@ -5,7 +5,7 @@
  * Lifetimes are checked on the js backend (isDisposed), memory counts on the gpujs backend (cpu and webasm).
  */
 import { expect } from 'chai';
-import { backend, setBackend } from '../src/backend/current.js';
+import { backend, memory, setBackend } from '../src/backend/current.js';
 import type { JsBuf } from '../src/backend/js.js';
 import { trainTestSplit } from '../src/data/split.js';
 import { moons } from '../src/data/synthetic.js';
@@ -304,5 +304,23 @@ describe('fit on gpujs (webasm): live memory stays flat over many steps without 
     expect(history.testAccuracy.at(-1)).to.be.greaterThan(0.8); // it did train
     model.zeroGrad(); // the gradients fit kept in .grad are released when dropped
     expect(b.memory()).to.deep.equal({ buffers: before.buffers + 2 * params.length, bytes: before.bytes + 2 * paramBytes });
+  });
+});
+
+describe('memory() reports the current backend’s live storages', () => {
+  after(() => setBackend('js'));
+
+  it('counts a new tensor’s storage on gpujs and drops it on dispose; a view shares it', () => {
+    setBackend('gpujs', { mode: 'cpu' });
+    const before = memory();
+    expect(before).to.include({ backend: 'gpujs', mode: 'cpu' });
+    const t = tensor([1, 2, 3, 4]);
+    const view = t.reshape([2, 2]);
+    expect(memory().buffers).to.equal(before.buffers + 1);
+    expect(memory().bytes).to.equal(before.bytes + 4 * 4);
+    t.dispose();
+    expect(memory().buffers).to.equal(before.buffers + 1); // the view still holds the storage
+    view.dispose();
+    expect(memory()).to.deep.equal(before);
   });
 });

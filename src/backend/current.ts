@@ -41,6 +41,15 @@ export function getBackend(): { name: string; mode: string } {
   return { name: b.name, mode: b.mode };
 }
 
+/**
+ * What the current backend holds now: live storages (textures or arrays; views share one) and their bytes.
+ * @example const before = memory().buffers; tidy(() => model.forward(x)); memory().buffers === before; // true
+ */
+export function memory(): { backend: string; mode: string; buffers: number; bytes: number } {
+  const b = backend();
+  return { backend: b.name, mode: b.mode, ...b.memory() };
+}
+
 /** @internal The backend object itself. */
 export function backend(): Backend {
   if (current === null) {
