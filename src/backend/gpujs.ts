@@ -87,8 +87,8 @@ interface GpuInstance {
 export interface KernelOptions {
   /** Extra functions the kernel calls (linked by name, e.g. `unaryOp`). */
   functions?: KernelFn[];
-  /** Compile-time constants (`this.constants.x`); they are part of the compiled code. */
-  constants?: Record<string, number>;
+  /** Compile-time constants (`this.constants.x`); they are part of the compiled code (arrays: lookup tables). */
+  constants?: Record<string, number | Float32Array>;
   /** 2-D output [shape[last], rest] (webasm SIMD needs the row in thread.y); default 1-D. */
   rows?: boolean;
 }
@@ -849,9 +849,14 @@ function createGpujsBackend(ctx: Ctx) {
       const zd = ctx.dense(z), kd = ctx.dense(kappa), ld = ctx.dense(lambda);
       // [λ_eff | log λ_eff | mask]: the per-element kernels never take a log of λ
       const lp = ctx.run('apa:lambda', APA.apaLambdaParams, [3 * nl], [ld, nl, opts.lambdaFloor]);
-      // webasm calls Math.exp through JavaScript (~25 ns each): there the kernels use their inline polynomial
-      const constants = { polyExp: ctx.mode === 'webasm' ? 1 : 0 };
-      const out = ctx.run('apa:forward', APA.apaForwardKernel, z.shape, [zd, lp, kd, nl, nk, Math.max(inner, 1), channels, opts.gated ? 1 : 0], { constants });
+      // One λ, κ (perChannel 0): read at constant indices. webasm calls Math.exp through JavaScript (~25 ns each) and
+      // GPU.js cpu runs it slower than a table: both use kernels/apa.ts' table exp (polyExp 1); GL an accurate
+      // polynomial (polyExp 2: llvmpipe's native exp is off by 1e-6).
+      const perChannel = channels > 1 ? 1 : 0;
+      const key = perChannel ? 'apa:forward:channels' : 'apa:forward';
+      const polyExp = ctx.gl ? 2 : 1;
+      const constants: KernelOptions = ctx.kernels.has(key) ? {} : { constants: { polyExp, perChannel, expTable: polyExp === 1 ? APA.apaExpTable() : Float32Array.of(0) } };
+      const out = ctx.run(key, APA.apaForwardKernel, z.shape, [zd, lp, kd, nl, nk, Math.max(inner, 1), channels, opts.gated ? 1 : 0], constants);
       ctx.drop(lp);
       ctx.drop(zd, z);
       ctx.drop(kd, kappa);
@@ -859,29 +864,86 @@ function createGpujsBackend(ctx: Ctx) {
       return out;
     },
     apaBackward(z: GpuBuf, lambda: GpuBuf, kappa: GpuBuf, grad: GpuBuf, opts: ApaKernelOptions): { dz: GpuBuf; dlambda: GpuBuf; dkappa: GpuBuf } {
-      // Three single-output passes (webasm runs kernel maps on cpu): dz, then λ's and κ's per-block partial sums
-      // over each channel (kernels/apa.ts), summed here to [C] or [1].
+      // Two passes: dz, and one kernel that sums both λ's and κ's terms over blocks of each channel (kernels/apa.ts); the
+      // block sums are added up here in float64 on cpu and webasm (their device memory is host memory), by kernel on GL.
+      // No intermediate readback. (A kernel map doing it all in one pass would run on cpu on webasm, and on GPU.js cpu
+      // it measured slower than these two passes.)
       const nl = lambda.size, nk = kappa.size;
       const { channels, inner } = apaLayout(z.shape, opts.channelAxis, nl, nk);
       const zd = ctx.dense(z), gd = ctx.dense(grad), kd = ctx.dense(kappa), ld = ctx.dense(lambda);
       const lp = ctx.run('apa:lambda', APA.apaLambdaParams, [3 * nl], [ld, nl, opts.lambdaFloor]);
       const gated = opts.gated ? 1 : 0;
-      const args = [zd, gd, lp, kd, nl, nk, Math.max(inner, 1), channels, gated];
-      const polyExp = ctx.mode === 'webasm' ? 1 : 0;
-      const dz = ctx.run('apa:dz', APA.apaBackwardDz, z.shape, args, { constants: { polyExp } });
-      const block = 256;
-      const perChannel = z.size / channels;
-      const blocks = Math.ceil(perChannel / block);
-      const param = (which: number, size: number): GpuBuf => {
-        const parts = ctx.run('apa:partials', APA.apaBackwardParamPartials, [channels, blocks], [...args, perChannel, blocks, which], { constants: { block, polyExp } });
-        const summed = self.reduce('sum', parts, size === 1 ? [0, 1] : [1], false);
-        ctx.drop(parts);
-        const out = self.reshape(summed, [size]);
-        ctx.drop(summed, out);
-        return out;
+      const perChannel = channels > 1 ? 1 : 0;
+      const polyExp = ctx.gl ? 2 : 1;
+      const suffix = perChannel ? ':channels' : '';
+      const table = polyExp === 1 ? APA.apaExpTable() : Float32Array.of(0);
+      const inn = Math.max(inner, 1);
+      const args = [zd, gd, lp, kd, nl, nk, inn, channels, gated];
+      const kopts = (key: string): KernelOptions => (ctx.kernels.has(key) ? {} : { constants: { polyExp, perChannel, expTable: table } });
+      /** Per-channel float64 sums → a [size] buffer (their total when the parameter has one element). */
+      const store = (acc: Float64Array, size: number): GpuBuf => {
+        const out = new Float32Array(size);
+        if (size === 1) out[0] = acc.reduce((sum, v) => sum + v, 0);
+        else out.set(acc);
+        return ctx.upload(out, [size], false);
       };
-      const dlambda = param(0, nl);
-      const dkappa = param(1, nk);
+      let dz: GpuBuf, dlambda: GpuBuf, dkappa: GpuBuf;
+      if (z.size === 0) {
+        dz = ctx.empty(z.shape);
+        dlambda = self.fill([nl], 0, 'float32');
+        dkappa = self.fill([nk], 0, 'float32');
+      } else {
+        const dzKey = `apa:dz${suffix}`;
+        dz = ctx.run(dzKey, APA.apaBackwardDz, z.shape, args, kopts(dzKey));
+        // Blocks of chunks·chunk elements, summed chunk by chunk. GL: 64-element blocks, so that the partials texture
+        // spans several of llvmpipe's 64×64 tiles (its threads split work by tile); cpu, webasm up to 1024 (fewer cells).
+        const count = z.size / channels;
+        const chunk = ctx.gl ? 8 : 32;
+        const chunks = Math.max(1, Math.min(chunk, Math.ceil(count / chunk)));
+        const blocks = Math.ceil(count / (chunk * chunks));
+        if (ctx.gl) {
+          const key = `apa:partials${suffix}`;
+          const m = ctx.runMap(key, { dkappa: APA.apaKeepKappa }, APA.apaBackwardPartialsMap, [channels, blocks], [...args, count, blocks, chunk, chunks], kopts(key));
+          // [channels, blocks] → [size]: passes of ≤ 128 entries per cell (16384 partials: two passes)
+          const sum = (parts: GpuBuf, size: number): GpuBuf => {
+            const rows = size === 1 ? 1 : channels;
+            let len = parts.size / rows;
+            let cur = parts;
+            while (len > 1) {
+              const cChunks = Math.min(8, Math.ceil(len / 16));
+              const groups = Math.ceil(len / (16 * cChunks));
+              const next = ctx.run('apa:sum', APA.apaSumBlocks, [rows * groups], [cur, len, groups, 16, cChunks]);
+              ctx.drop(cur);
+              cur = next;
+              len = groups;
+            }
+            const out = self.reshape(cur, [size]);
+            ctx.drop(cur, out);
+            return out;
+          };
+          dlambda = sum(m.result, nl);
+          dkappa = sum(m.dkappa, nk);
+        } else {
+          // [dλ, dκ, 0, 0] per block through the vec4 path (it takes no constants: the table is an argument)
+          const tab = ctx.upload(table, [table.length], false);
+          const parts = ctx.runVec4(`apa:partials${suffix}`, APA.apaBackwardPartials, [channels * blocks, 1], [zd, gd, lp, kd, tab, nl, nk, inn, channels, gated, count, blocks, chunk, chunks, perChannel]);
+          ctx.drop(tab);
+          const flat = ctx.device(parts) as Float32Array;
+          const accL = new Float64Array(channels), accK = new Float64Array(channels);
+          for (let c = 0; c < channels; c++) {
+            let sl = 0, sk = 0;
+            for (let at = c * blocks * 4, end = at + blocks * 4; at < end; at += 4) {
+              sl += flat[at];
+              sk += flat[at + 1];
+            }
+            accL[c] = sl;
+            accK[c] = sk;
+          }
+          ctx.drop(parts);
+          dlambda = store(accL, nl);
+          dkappa = store(accK, nk);
+        }
+      }
       ctx.drop(lp);
       ctx.drop(zd, z);
       ctx.drop(gd, grad);

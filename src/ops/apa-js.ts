@@ -5,8 +5,13 @@
  *   u = log λ − κz,  s = softplus(u),  σ = sigmoid(u),  log p = −s/λ,  p = exp(−s/λ)
  *   ∂log p/∂z = κσ/λ,  ∂log p/∂κ = zσ/λ,  ∂log p/∂λ = (s − σ)/λ²
  *
- * All arithmetic runs in float64 (JavaScript numbers) and is rounded once on store, so float32 results are the
- * correctly rounded float64 ones. Parameter gradients accumulate per channel in float64.
+ * All arithmetic runs in float64 (JavaScript numbers) and parameter gradients accumulate per channel in float64.
+ * float64 arrays take every exp/log from Math (the oracle). float32 arrays of the fused APA / AGLU take the GPU
+ * kernels' formulas, evaluated in float64 inline (no per-element calls, ~2× faster): exp from a table of 2^{−k/32}
+ * and a quartic (relative error ≤ 1.3e-12), log(1 + e) and s − σ from a minimax polynomial (≤ 3e-12). Values and dz
+ * are still the float64 ones rounded: each is stored only where its whole error interval rounds to one float32, else
+ * recomputed by the float64 formula (~0.1% of elements). dλ, dκ are float64 sums of terms within ~1e-11 of the
+ * float64 path's, so they can differ from its rounded sums in the last float32 digit where the sum cancels heavily.
  */
 import type { ApaKernelOptions, ApaLossKernelOptions, TypedArray } from '../backend/backend.js';
 import type { Shape } from '../shape.js';
@@ -93,25 +98,161 @@ function storeParamGrad(acc: Float64Array, out: TypedArray): void {
   out[0] = total;
 }
 
+// ---- the float32 path: exp(−a) for a ≥ 0 as 2^{−j/32}·e^r, j = round(32a/ln 2), |r| ≤ ln2/64 (quartic) --------
+/** 32/ln 2, and ln2/32 = HI + LO with HI of 37 bits (j·HI is exact for j < 2^16). */
+const EXP_K = 46.16624130844683, EXP_HI = 0.021660849392446835, EXP_LO = 5.145536774442405e-14;
+/** 2^{−k/32} (k = j mod 32) and 2^{−m} (m = ⌊j/32⌋; 0 past the float64 range: a is clamped at 746). */
+const EXP_FRAC = Float64Array.from({ length: 32 }, (_, k) => 2 ** (-k / 32));
+const EXP_SCALE = Float64Array.from({ length: 1080 }, (_, m) => 2 ** -m);
+/**
+ * B(x) ≈ Σ_{k≥1} x^{k−1}/(2k+1) on x ∈ [0, 1/9], a degree-5 minimax fit (kernels/apa.ts uses degree 4 in float32):
+ * log(1 + e) = 2t(1 + t²B(t²)) to 2.8e-12 relative.
+ */
+const B0 = 0.3333333318184218, B1 = 0.2000002620804067, B2 = 0.14284210210225262, B3 = 0.11150529057783096, B4 = 0.08575748061900076, B5 = 0.10890606538781188;
+/**
+ * Relative error bound of the float32 path's intermediates against the float64 path's: the exp quartic's 1.3e-12 and
+ * log(1 + e)'s 4.1e-12 (fit plus e's error; scaled by log(1 + e)/λ in p = e^{−s/λ}), with a margin for rounding.
+ * Small enough that ~0.1% of elements need the float64 recomputation.
+ */
+const ERR = 6e-12;
+
+/** One value of the float64 forward (`apaForwardJs`' loop body, the oracle's formula). */
+function forwardPoint64(zi: number, ll: number, kc: number, lc: number, gated: boolean): number {
+  const u = ll - kc * zi;
+  const s = (u > 0 ? u : 0) + Math.log1p(Math.exp(-Math.abs(u)));
+  const p = Math.exp(-s / lc);
+  return gated ? (p === 0 ? 0 : zi * p) : p;
+}
+
+/** One dz of the float64 backward (the same operations as `apaBackwardJs`' loop). */
+function dzPoint64(zi: number, gi: number, ll: number, kc: number, inv: number, gated: boolean): number {
+  const u = ll - kc * zi;
+  const e = Math.exp(-Math.abs(u));
+  const s = (u > 0 ? u : 0) + Math.log1p(e);
+  const p = Math.exp(-s * inv);
+  if (p === 0) return 0;
+  const sig = u >= 0 ? 1 / (1 + e) : e / (1 + e);
+  const a = sig * inv;
+  const gp = gi * p;
+  if (gated) return gp * (1 + kc * (sig === 0 ? 0 : zi * a));
+  return gp * kc * a;
+}
+
+/** `apaForwardJs` for float32 output (see the file comment); the loop body inlines exp, log1p and the polynomial. */
+function apaForward32(z: TypedArray, layout: ApaLayout, lam: Float64Array, logLam: Float64Array, kap: Float64Array, gated: boolean, out: Float32Array): void {
+  const { channels, inner, outer } = layout;
+  for (let b = 0; b < outer; b++) {
+    for (let c = 0; c < channels; c++) {
+      const ll = logLam[c], kc = kap[c], inv = 1 / lam[c];
+      const base = (b * channels + c) * inner;
+      for (let j = base, end = base + inner; j < end; j++) {
+        const zi = z[j];
+        const u = ll - kc * zi;
+        const ea = Math.min(Math.abs(u), 746);
+        const ej = Math.floor(ea * EXP_K + 0.5);
+        const er = ej * EXP_HI - ea + ej * EXP_LO;
+        const e = EXP_SCALE[ej >> 5] * EXP_FRAC[ej & 31] * (1 + er * (1 + er * (0.5 + er * (1 / 6 + er * (1 / 24)))));
+        const t = e / (2 + e), t2 = t * t;
+        const lg = 2 * t * (1 + t2 * (B0 + t2 * (B1 + t2 * (B2 + t2 * (B3 + t2 * (B4 + t2 * B5)))))); // log(1 + e)
+        const q = ((u > 0 ? u : 0) + lg) * inv; // s/λ
+        const pa = Math.min(q, 746);
+        const pj = Math.floor(pa * EXP_K + 0.5);
+        const pr = pj * EXP_HI - pa + pj * EXP_LO;
+        const p = EXP_SCALE[pj >> 5] * EXP_FRAC[pj & 31] * (1 + pr * (1 + pr * (0.5 + pr * (1 / 6 + pr * (1 / 24)))));
+        const y = gated ? (p === 0 ? 0 : zi * p) : p;
+        // Stored only where every value within the error bound rounds to the same float32 — then it is the float64
+        // oracle's value rounded; otherwise (a few % of elements) the oracle's own formula decides.
+        const d = ERR * (1 + lg * inv) + 5e-16 * q;
+        const lo = Math.fround(y - d * y);
+        out[j] = lo === Math.fround(y + d * y) ? lo : forwardPoint64(zi, ll, kc, lam[c], gated);
+      }
+    }
+  }
+}
+
+/** `apaBackwardJs` for float32 dz (see the file comment); sums in float64. */
+function apaBackward32(
+  z: TypedArray, g: TypedArray, layout: ApaLayout, lam: Float64Array, logLam: Float64Array, kap: Float64Array, gated: boolean,
+  dz: Float32Array, accL: Float64Array, accK: Float64Array,
+): void {
+  const { channels, inner, outer } = layout;
+  for (let b = 0; b < outer; b++) {
+    for (let c = 0; c < channels; c++) {
+      const ll = logLam[c], kc = kap[c], inv = 1 / lam[c], inv2 = inv * inv;
+      let sumL = 0, sumK = 0;
+      const base = (b * channels + c) * inner;
+      for (let j = base, end = base + inner; j < end; j++) {
+        const zi = z[j];
+        const u = ll - kc * zi;
+        const ea = Math.min(Math.abs(u), 746);
+        const ej = Math.floor(ea * EXP_K + 0.5);
+        const er = ej * EXP_HI - ea + ej * EXP_LO;
+        const e = EXP_SCALE[ej >> 5] * EXP_FRAC[ej & 31] * (1 + er * (1 + er * (0.5 + er * (1 / 6 + er * (1 / 24)))));
+        const t = e / (2 + e), t2 = t * t;
+        const bt = B0 + t2 * (B1 + t2 * (B2 + t2 * (B3 + t2 * (B4 + t2 * B5))));
+        const lg = 2 * t * (1 + t2 * bt); // log(1 + e)
+        const s = (u > 0 ? u : 0) + lg;
+        const q = s * inv;
+        const pa = Math.min(q, 746);
+        const pj = Math.floor(pa * EXP_K + 0.5);
+        const pr = pj * EXP_HI - pa + pj * EXP_LO;
+        const p = EXP_SCALE[pj >> 5] * EXP_FRAC[pj & 31] * (1 + pr * (1 + pr * (0.5 + pr * (1 / 6 + pr * (1 / 24)))));
+        if (p === 0) {
+          dz[j] = 0;
+          continue;
+        }
+        // σ and s − σ: for u < 0 as 2t/(1 + t) and 2t²/(1 + t) + 2t³B(t²) (no cancellation)
+        let sig: number, sms: number;
+        if (u >= 0) {
+          sig = 1 / (1 + e);
+          sms = s - sig;
+        } else {
+          const r = 1 / (1 + t);
+          sig = 2 * t * r;
+          sms = 2 * t2 * r + 2 * t * t2 * bt;
+        }
+        const a = sig * inv;
+        const gp = g[j] * p;
+        // dz's bound: p's (as in the forward) plus σ's error, amplified where 1 + κzσ/λ cancels
+        let v: number, d = ERR * (1 + lg * inv) + 5e-16 * q;
+        if (gated) {
+          const za = sig === 0 ? 0 : zi * a;
+          const kza = kc * za;
+          v = gp * (1 + kza);
+          d += ERR * (Math.abs(kza) / Math.abs(1 + kza));
+          sumK += gp * zi * za;
+          sumL += gp * zi * (sms * inv2);
+        } else {
+          v = gp * kc * a;
+          d += ERR;
+          sumK += sig === 0 ? 0 : gp * zi * a;
+          sumL += gp * (sms * inv2);
+        }
+        const lo = Math.fround(v - d * v);
+        dz[j] = lo === Math.fround(v + d * v) ? lo : dzPoint64(zi, g[j], ll, kc, inv, gated);
+      }
+      accL[c] += sumL;
+      accK[c] += sumK;
+    }
+  }
+}
+
 /**
  * APA(z) = exp(−softplus(log λ − κz)/λ), or AGLU(z) = z·APA(z) when `o.gated`, into `out`.
  * @example const out = new Float64Array(1); apaForwardJs(Float64Array.of(0), [1], Float64Array.of(1), Float64Array.of(1), { channelAxis: 0, gated: false, lambdaFloor: 1e-4 }, out); // out[0] = 0.5
  */
 export function apaForwardJs(z: TypedArray, shape: Shape, l: TypedArray, k: TypedArray, o: ApaKernelOptions, out: TypedArray): void {
-  const { channels, inner, outer } = apaLayout(shape, o.channelAxis, l.length, k.length);
+  const layout = apaLayout(shape, o.channelAxis, l.length, k.length);
+  const { channels, inner, outer } = layout;
   const { lam, logLam, kap } = channelParams(l, k, channels, o.lambdaFloor);
+  const gated = o.gated;
+  if (out instanceof Float32Array) return apaForward32(z, layout, lam, logLam, kap, gated, out);
   for (let b = 0; b < outer; b++) {
     for (let c = 0; c < channels; c++) {
       const lc = lam[c], ll = logLam[c], kc = kap[c];
       const base = (b * channels + c) * inner;
-      for (let j = base; j < base + inner; j++) {
-        const zi = z[j];
-        const u = ll - kc * zi;
-        const s = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
-        const p = Math.exp(-s / lc);
-        // p = 0 (underflow) gives 0 even for z = ±∞: the gate wins, as in the limit.
-        out[j] = o.gated ? (p === 0 ? 0 : zi * p) : p;
-      }
+      // p = 0 (underflow) gives 0 even for z = ±∞: the gate wins, as in the limit.
+      for (let j = base, end = base + inner; j < end; j++) out[j] = forwardPoint64(z[j], ll, kc, lc, gated);
     }
   }
 }
@@ -119,21 +260,31 @@ export function apaForwardJs(z: TypedArray, shape: Shape, l: TypedArray, k: Type
 /**
  * One pass of the APA / AGLU backward: dz = g·∂y/∂z per element, and dλ, dκ summed over each channel
  * (over everything for [1] parameters). No gradient reaches λ where it sits below the floor.
+ * One tight loop: e = e^{−|u|} is shared by softplus, sigmoid and s − σ (as `softplusMinusSigmoid`, inlined).
  */
 export function apaBackwardJs(
   z: TypedArray, shape: Shape, l: TypedArray, k: TypedArray, g: TypedArray, o: ApaKernelOptions,
   dz: TypedArray, dl: TypedArray, dk: TypedArray,
 ): void {
-  const { channels, inner, outer } = apaLayout(shape, o.channelAxis, l.length, k.length);
+  const layout = apaLayout(shape, o.channelAxis, l.length, k.length);
+  const { channels, inner, outer } = layout;
   const { lam, logLam, kap, lamGrad } = channelParams(l, k, channels, o.lambdaFloor);
+  const gated = o.gated;
   const accL = new Float64Array(channels);
   const accK = new Float64Array(channels);
+  if (dz instanceof Float32Array) {
+    apaBackward32(z, g, layout, lam, logLam, kap, gated, dz, accL, accK);
+    for (let c = 0; c < channels; c++) if (!lamGrad[c]) accL[c] = 0;
+    storeParamGrad(accL, dl);
+    storeParamGrad(accK, dk);
+    return;
+  }
   for (let b = 0; b < outer; b++) {
     for (let c = 0; c < channels; c++) {
-      const lc = lam[c], ll = logLam[c], kc = kap[c], inv = 1 / lc;
+      const lc = lam[c], ll = logLam[c], kc = kap[c], inv = 1 / lc, inv2 = inv * inv;
       let sumL = 0, sumK = 0;
       const base = (b * channels + c) * inner;
-      for (let j = base; j < base + inner; j++) {
+      for (let j = base, end = base + inner; j < end; j++) {
         const zi = z[j], gi = g[j];
         const u = ll - kc * zi;
         const e = Math.exp(-Math.abs(u)); // shared by softplus and sigmoid
@@ -145,16 +296,24 @@ export function apaBackwardJs(
           continue;
         }
         const sig = u >= 0 ? 1 / (1 + e) : e / (1 + e);
+        // s − σ ≥ 0 (softplusMinusSigmoid): directly for u ≥ −1 (cancellation at most a factor 14 there); below,
+        // where both are ≈ e^u, as 2t²/(1 + t) + 2·Σ_{k≥1} t^{2k+1}/(2k+1), t = e/(2 + e) = σ/(2 − σ) ≤ 0.156
+        // (ten terms: the next is below 1e-18 of the sum).
+        let sms: number;
+        if (u >= -1) sms = s - sig;
+        else {
+          const t = e / (2 + e), t2 = t * t;
+          sms = (2 * t2) / (1 + t) + 2 * t * t2 * (1 / 3 + t2 * (1 / 5 + t2 * (1 / 7 + t2 * (1 / 9 + t2 * (1 / 11 + t2 * (1 / 13 + t2 * (1 / 15 + t2 * (1 / 17 + t2 * (1 / 19 + t2 / 21)))))))));
+        }
         const a = sig * inv; // σ/λ
-        const dLogL = softplusMinusSigmoid(u, s, sig) * inv * inv; // ∂log p/∂λ = (s − σ)/λ²
-        if (o.gated) {
+        const dLogL = sms * inv2; // ∂log p/∂λ = (s − σ)/λ²
+        const gp = gi * p;
+        if (gated) {
           const za = sig === 0 ? 0 : zi * a; // z·σ/λ, with 0 for σ = 0 whatever z is
-          const gp = gi * p;
           dz[j] = gp * (1 + kc * za);
           sumK += gp * zi * za;
           sumL += gp * zi * dLogL;
         } else {
-          const gp = gi * p;
           dz[j] = gp * kc * a;
           sumK += sig === 0 ? 0 : gp * zi * a;
           sumL += gp * dLogL;
