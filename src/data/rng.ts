@@ -1,99 +1,12 @@
 /**
- * A local seeded stream for the data module. Datasets and loaders take their own seed so that building a dataset
- * never advances (or resets) the global generator behind rand/randn/inits; without a seed they draw one from the
- * global generator, so `manualSeed(s)` alone still makes a whole script reproducible.
- * Same algorithm as src/random.ts (xoshiro128** seeded by splitmix32): exact in JS integers on every machine.
+ * Seeds for the data module. Datasets and loaders take their own seed and run their own `Rng` stream (src/random.ts)
+ * so that building a dataset never advances (or resets) the global generator behind rand/randn/inits; without a
+ * seed they draw one from the global generator, so `manualSeed(s)` alone still makes a whole script reproducible.
  */
-import { randomInt } from '../random.js';
+import { randomInt, Rng } from '../random.js';
 import { ValueError } from '../errors.js';
 
-function splitmix32(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-/** A seeded xoshiro128** stream. @example const r = new Rng(42); r.uniform(); r.normal(); r.permutation(10); */
-export class Rng {
-  #s0: number;
-  #s1: number;
-  #s2: number;
-  #s3: number;
-  #spare: number | null = null;
-
-  constructor(seed: number) {
-    const next = splitmix32(Math.floor(seed));
-    this.#s0 = next();
-    this.#s1 = next();
-    this.#s2 = next();
-    this.#s3 = next();
-  }
-
-  uint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.#s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.#s1 << 9) >>> 0;
-    this.#s2 = (this.#s2 ^ this.#s0) >>> 0;
-    this.#s3 = (this.#s3 ^ this.#s1) >>> 0;
-    this.#s1 = (this.#s1 ^ this.#s2) >>> 0;
-    this.#s0 = (this.#s0 ^ this.#s3) >>> 0;
-    this.#s2 = (this.#s2 ^ t) >>> 0;
-    this.#s3 = rotl(this.#s3, 11);
-    return result;
-  }
-
-  /** Uniform in [0, 1) with 53 random bits. */
-  uniform(): number {
-    const hi = this.uint32() >>> 5, lo = this.uint32() >>> 6;
-    return (hi * 67108864 + lo) / 9007199254740992;
-  }
-
-  /** Standard normal (Box–Muller, keeping the second value). */
-  normal(): number {
-    if (this.#spare !== null) {
-      const v = this.#spare;
-      this.#spare = null;
-      return v;
-    }
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.#spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.uniform() * n);
-  }
-
-  /** A permutation of 0..n-1 (Fisher–Yates). */
-  permutation(n: number): number[] {
-    const p = Array.from({ length: n }, (_, i) => i);
-    this.shuffle(p);
-    return p;
-  }
-
-  /** Shuffles `a` in place (Fisher–Yates) and returns it. */
-  shuffle<T>(a: T[]): T[] {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
-  }
-}
+export { Rng };
 
 /** The given seed, or (when undefined) one drawn from the global generator so that manualSeed governs it. */
 export function resolveSeed(seed: number | undefined, op: string): number {
