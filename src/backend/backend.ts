@@ -64,6 +64,40 @@ export interface ApaLossKernelOptions {
   gumbel: boolean;
 }
 
+/**
+ * Options of the fused SGD update (torch.optim.SGD, see src/optim/sgd.ts): g ← ∇ + wd·p; with momentum
+ * b ← g on the first step (no buffer yet), else b ← μ·b + (1 − dampening)·g; g ← g + μ·b (Nesterov) or b;
+ * p ← p − lr·g (p + lr·g with maximize).
+ */
+export interface SgdUpdateOptions {
+  lr: number;
+  /** 0: no momentum buffer is made or returned. */
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+/**
+ * Options of the fused Adam/AdamW update (torch.optim.Adam/AdamW, see src/optim/adam.ts): g ← ±∇ (+ wd·p unless
+ * decoupled, where p ← p·(1 − lr·wd) instead); m ← m + (g − m)·(1 − β1); v ← β2·v + (1 − β2)·g² (m, v start at
+ * zero); v̂ ← max(v̂, v) with amsgrad; p ← p − lr/(1 − β1ᵗ) · m / (√v̂/√(1 − β2ᵗ) + ε).
+ */
+export interface AdamUpdateOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW's decoupled weight decay instead of an L2 term in the gradient. */
+  decoupled: boolean;
+  amsgrad: boolean;
+  maximize: boolean;
+  /** The step count t of the bias corrections, 1 on the first step. */
+  step: number;
+}
+
 export interface MemoryInfo {
   /** Buffers this backend holds (not disposed). */
   buffers: number;
@@ -122,4 +156,11 @@ export interface Backend<B extends Buf = Buf> {
   apaBceForward(z: B, target: B, lambda: B, kappa: B, opts: ApaLossKernelOptions): B;
   /** Gradients of Σ grad·loss w.r.t. z, λ, κ (grad has z's shape); none flows to target. */
   apaBceBackward(z: B, target: B, lambda: B, kappa: B, grad: B, opts: ApaLossKernelOptions): { dz: B; dlambda: B; dkappa: B };
+
+  // fused optimizer updates: one call per parameter and step; inputs (param, and grad and state of param's shape) are
+  // left as they are, every output is a new buffer of param's shape and dtype
+  /** New parameter values and momentum buffer (null when momentum is 0); momentumBuf null on the first step. */
+  sgdUpdate(param: B, grad: B, momentumBuf: B | null, opts: SgdUpdateOptions): { param: B; momentumBuf: B | null };
+  /** New parameter values and moments; m, v (and vmax) null on the first step; vmax comes back null unless amsgrad. */
+  adamUpdate(param: B, grad: B, m: B | null, v: B | null, vmax: B | null, opts: AdamUpdateOptions): { param: B; m: B; v: B; vmax: B | null };
 }

@@ -26,7 +26,7 @@
  */
 import { createRequire } from 'node:module';
 import { GPU } from 'gpu.js';
-import type { ApaKernelOptions, ApaLossKernelOptions, Backend, BinaryOp, Buf, DType, MemoryInfo, ReduceOp, TypedArray, UnaryOp } from './backend.js';
+import type { AdamUpdateOptions, ApaKernelOptions, ApaLossKernelOptions, Backend, BinaryOp, Buf, DType, MemoryInfo, ReduceOp, SgdUpdateOptions, TypedArray, UnaryOp } from './backend.js';
 import { BackendError, ValueError } from '../errors.js';
 import { contiguousStrides, fmt, sizeOf, type Shape } from '../shape.js';
 import * as EW from '../../kernels/elementwise.js';
@@ -34,6 +34,7 @@ import * as RED from '../../kernels/reduce.js';
 import * as MM from '../../kernels/matmul.js';
 import * as GA from '../../kernels/gather.js';
 import * as APA from '../../kernels/apa.js';
+import * as OPT from '../../kernels/optim.js';
 import { apaLayout } from '../ops/apa-js.js';
 import { forgetBuffer, trackBuffer } from '../autograd/tidy.js';
 
@@ -991,6 +992,50 @@ function createGpujsBackend(ctx: Ctx) {
       ctx.drop(kd, kappa);
       ctx.drop(ld, lambda);
       return { dz, dlambda, dkappa };
+    },
+
+    // ---- fused optimizer updates: kernels/optim.ts, one single-output kernel per new tensor ----
+    sgdUpdate(param: GpuBuf, grad: GpuBuf, momentumBuf: GpuBuf | null, o: SgdUpdateOptions): { param: GpuBuf; momentumBuf: GpuBuf | null } {
+      const pd = ctx.dense(param);
+      const gd = ctx.dense(grad);
+      const useWd = o.weightDecay !== 0 ? 1 : 0;
+      let buf: GpuBuf | null = null;
+      if (o.momentum !== 0) {
+        const bd = momentumBuf === null ? pd : ctx.dense(momentumBuf);
+        buf = ctx.run('optim:sgd:momentum', OPT.sgdMomentumKernel, param.shape, [pd, gd, bd, momentumBuf === null ? 0 : 1, useWd, o.weightDecay, o.momentum, 1 - o.dampening]);
+        if (momentumBuf !== null) ctx.drop(bd, momentumBuf);
+      }
+      const out = ctx.run('optim:sgd:param', OPT.sgdParamKernel, param.shape, [pd, gd, buf ?? pd, buf === null ? 0 : 1, useWd, o.weightDecay, o.nesterov ? 1 : 0, o.momentum, o.lr, o.maximize ? 1 : 0]);
+      ctx.drop(gd, grad);
+      ctx.drop(pd, param);
+      return { param: out, momentumBuf: buf };
+    },
+    adamUpdate(param: GpuBuf, grad: GpuBuf, m: GpuBuf | null, v: GpuBuf | null, vmax: GpuBuf | null, o: AdamUpdateOptions): { param: GpuBuf; m: GpuBuf; v: GpuBuf; vmax: GpuBuf | null } {
+      const pd = ctx.dense(param);
+      const gd = ctx.dense(grad);
+      const useL2 = o.weightDecay !== 0 && !o.decoupled ? 1 : 0;
+      const moment = (prev: GpuBuf | null, second: number, beta: number): GpuBuf => {
+        const prevD = prev === null ? pd : ctx.dense(prev);
+        const args = [pd, gd, prevD, prev === null ? 0 : 1, second, o.maximize ? 1 : 0, useL2, o.weightDecay, beta, 1 - beta];
+        const out = ctx.run('optim:adam:moment', OPT.adamMomentKernel, param.shape, args);
+        if (prev !== null) ctx.drop(prevD, prev);
+        return out;
+      };
+      const mNew = moment(m, 0, o.beta1);
+      const vNew = moment(v, 1, o.beta2);
+      let vmaxNew: GpuBuf | null = null;
+      if (o.amsgrad) {
+        const prevD = vmax === null ? vNew : ctx.dense(vmax);
+        vmaxNew = ctx.run('optim:adam:max', OPT.adamMaxKernel, param.shape, [vNew, prevD, vmax === null ? 0 : 1]);
+        if (vmax !== null) ctx.drop(prevD, vmax);
+      }
+      const decay = o.decoupled && o.weightDecay !== 0 ? 1 - o.lr * o.weightDecay : 1;
+      const bc1 = 1 - o.beta1 ** o.step;
+      const bc2Sqrt = Math.sqrt(1 - o.beta2 ** o.step);
+      const out = ctx.run('optim:adam:param', OPT.adamParamKernel, param.shape, [pd, mNew, vmaxNew ?? vNew, decay, bc2Sqrt, o.eps, o.lr / bc1]);
+      ctx.drop(gd, grad);
+      ctx.drop(pd, param);
+      return { param: out, m: mNew, v: vNew, vmax: vmaxNew };
     },
   } satisfies Backend<GpuBuf>;
   return self;

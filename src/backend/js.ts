@@ -5,7 +5,7 @@
 import ndarray from 'ndarray';
 import ops from 'ndarray-ops';
 import type { NdArray } from 'ndarray';
-import type { ApaKernelOptions, ApaLossKernelOptions, Backend, BinaryOp, Buf, DType, MemoryInfo, ReduceOp, TypedArray, UnaryOp } from './backend.js';
+import type { AdamUpdateOptions, ApaKernelOptions, ApaLossKernelOptions, Backend, BinaryOp, Buf, DType, MemoryInfo, ReduceOp, SgdUpdateOptions, TypedArray, UnaryOp } from './backend.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { ValueError } from '../errors.js';
 import { erf } from '../math.js';
@@ -189,6 +189,71 @@ function checkIndex(op: string, v: number, size: number): number {
   if (!Number.isInteger(v) || v < 0 || v >= size)
     throw new ValueError(`${op}: index ${v} is out of range for an axis of size ${size}; indices must be integers in 0..${size - 1}`);
   return v;
+}
+
+/**
+ * The fused optimizer updates: one loop per parameter, float64 arithmetic in the very order of the op chain they
+ * replace (src/optim/sgd.ts, adam.ts before fusion), so float64 results are the same to the last bit or two.
+ */
+function sgdUpdateJs(param: JsBuf, grad: JsBuf, momentumBuf: JsBuf | null, o: SgdUpdateOptions): { param: JsBuf; momentumBuf: JsBuf | null } {
+  const p = flat(param), g0 = flat(grad);
+  const n = p.length;
+  const out = alloc(n, param.dtype);
+  const useBuf = o.momentum !== 0;
+  const prev = useBuf && momentumBuf !== null ? flat(momentumBuf) : null;
+  const buf = useBuf ? alloc(n, param.dtype) : null;
+  const { lr, momentum: mu, weightDecay: wd, nesterov, maximize } = o;
+  const keepG = 1 - o.dampening;
+  for (let i = 0; i < n; i++) {
+    const pi = p[i];
+    let g = wd !== 0 ? g0[i] + pi * wd : g0[i];
+    if (buf !== null) {
+      const b = prev === null ? g : prev[i] * mu + g * keepG;
+      buf[i] = b;
+      g = nesterov ? g + buf[i] * mu : buf[i];
+    }
+    out[i] = maximize ? pi + g * lr : pi - g * lr;
+  }
+  return { param: wrap(out, param.shape, param.dtype), momentumBuf: buf === null ? null : wrap(buf, param.shape, param.dtype) };
+}
+
+function adamUpdateJs(param: JsBuf, grad: JsBuf, m: JsBuf | null, v: JsBuf | null, vmax: JsBuf | null, o: AdamUpdateOptions) {
+  const p = flat(param), g0 = flat(grad);
+  const n = p.length;
+  const dt = param.dtype;
+  const m0 = m === null ? null : flat(m), v0 = v === null ? null : flat(v);
+  const vm0 = o.amsgrad && vmax !== null ? flat(vmax) : null;
+  const out = alloc(n, dt), mOut = alloc(n, dt), vOut = alloc(n, dt);
+  const vmOut = o.amsgrad ? alloc(n, dt) : null;
+  const { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled, maximize, step } = o;
+  const decay = 1 - lr * wd;
+  const bc1 = 1 - b1 ** step;
+  const bc2Sqrt = Math.sqrt(1 - b2 ** step);
+  const stepSize = lr / bc1;
+  for (let i = 0; i < n; i++) {
+    const pi = p[i];
+    let g = maximize ? -g0[i] : g0[i];
+    let base = pi;
+    if (wd !== 0) {
+      if (decoupled) base = pi * decay;
+      else g = g + pi * wd;
+    }
+    // Stored values are read back (mOut[i], not the float64 temporary) so float32 sees what the op chain saw.
+    mOut[i] = m0 === null ? g * (1 - b1) : m0[i] + (g - m0[i]) * (1 - b1);
+    vOut[i] = v0 === null ? g * g * (1 - b2) : v0[i] * b2 + g * g * (1 - b2);
+    let second = vOut[i];
+    if (vmOut !== null) {
+      vmOut[i] = vm0 === null ? second : Math.max(vm0[i], second);
+      second = vmOut[i];
+    }
+    out[i] = base - (mOut[i] / (Math.sqrt(second) / bc2Sqrt + eps)) * stepSize;
+  }
+  return {
+    param: wrap(out, param.shape, dt),
+    m: wrap(mOut, param.shape, dt),
+    v: wrap(vOut, param.shape, dt),
+    vmax: vmOut === null ? null : wrap(vmOut, param.shape, dt),
+  };
 }
 
 export const jsBackend = {
@@ -382,4 +447,7 @@ export const jsBackend = {
     apaBceBackwardJs(flat(z), t, z.shape, flat(lambda), flat(kappa), flat(expandView(grad, z.shape)), opts, dz, dlambda, dkappa);
     return { dz: wrap(dz, z.shape, z.dtype), dlambda: wrap(dlambda, lambda.shape, z.dtype), dkappa: wrap(dkappa, kappa.shape, z.dtype) };
   },
+
+  sgdUpdate: sgdUpdateJs,
+  adamUpdate: adamUpdateJs,
 } satisfies Backend<JsBuf>;

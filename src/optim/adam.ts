@@ -1,7 +1,9 @@
 /** Adam and AdamW with torch.optim's semantics, bias correction and optional AMSGrad. */
 import { ValueError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
-import { Optimizer, type BaseOptions, type ParamGroup, type ParamGroupSpec, type ParamsInput } from './optimizer.js';
+import type { Buf } from '../backend/backend.js';
+import { Tensor } from '../tensor.js';
+import { wrap } from '../ops/util.js';
+import { checkGrad, Optimizer, type BaseOptions, type ParamGroup, type ParamGroupSpec, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions extends BaseOptions {
   /** (β1, β2), default (0.9, 0.999). */
@@ -25,34 +27,29 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   }
 
   protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamOptions>, wd: number, state: Record<string, Tensor | number>): Tensor {
-    const [b1, b2] = group.betas ?? [0.9, 0.999];
-    const eps = group.eps ?? 1e-8;
-    const lr = group.lr;
-    let g = group.maximize === true ? grad.neg() : grad;
-    let param = p;
-    if (wd !== 0) {
-      if (this.decoupled) param = p.mul(1 - lr * wd);
-      else g = g.add(p.mul(wd));
-    }
+    checkGrad(`${this.constructor.name}.step`, p, grad);
+    const [beta1, beta2] = group.betas ?? [0.9, 0.999];
     const step = ((state.step as number | undefined) ?? 0) + 1;
     state.step = step;
-    const m0 = state.expAvg as Tensor | undefined;
-    const v0 = state.expAvgSq as Tensor | undefined;
-    // torch: exp_avg.lerp_(grad, 1 − β1); exp_avg_sq.mul_(β2).addcmul_(grad, grad, 1 − β2); zero-initialised.
-    const m = m0 === undefined ? g.mul(1 - b1) : m0.add(g.sub(m0).mul(1 - b1));
-    const v = v0 === undefined ? g.square().mul(1 - b2) : v0.mul(b2).add(g.square().mul(1 - b2));
-    state.expAvg = m;
-    state.expAvgSq = v;
-    let second = v;
-    if (group.amsgrad === true) {
-      const prevMax = state.maxExpAvgSq as Tensor | undefined;
-      second = prevMax === undefined ? v : prevMax.maximum(v);
-      state.maxExpAvgSq = second;
-    }
-    const bc1 = 1 - b1 ** step;
-    const bc2Sqrt = Math.sqrt(1 - b2 ** step);
-    const denom = second.sqrt().div(bc2Sqrt).add(eps);
-    return param.sub(m.div(denom).mul(lr / bc1));
+    const amsgrad = group.amsgrad === true;
+    const bufOf = (key: string): Buf | null => (state[key] instanceof Tensor ? (state[key] as Tensor).buf : null);
+    // One fused backend call (a loop on js, three or four kernels on gpujs). m and v start at zero (torch), which
+    // the backend knows from the null moments of the first step.
+    const out = p.backend.adamUpdate(p.buf, grad.buf, bufOf('expAvg'), bufOf('expAvgSq'), amsgrad ? bufOf('maxExpAvgSq') : null, {
+      lr: group.lr,
+      beta1,
+      beta2,
+      eps: group.eps ?? 1e-8,
+      weightDecay: wd,
+      decoupled: this.decoupled,
+      amsgrad,
+      maximize: group.maximize === true,
+      step,
+    });
+    state.expAvg = wrap(out.m, p);
+    state.expAvgSq = wrap(out.v, p);
+    if (out.vmax !== null) state.maxExpAvgSq = wrap(out.vmax, p);
+    return wrap(out.param, p);
   }
 }
 

@@ -5,12 +5,13 @@
  * may run inside tidy(): the state tensors it keeps (momenta, moments) are exempt, and the ones it replaces are
  * disposed at once.
  *
- * Fused per-parameter update kernels on the gpujs backend are future work: today an update is a short chain of
- * elementwise ops on whichever backend holds the parameter.
+ * Each update is one fused backend primitive per parameter (Backend.sgdUpdate / adamUpdate: a float64 loop on js,
+ * a few single-output kernels on gpujs, kernels/optim.ts) rather than a chain of elementwise ops.
  */
 import { noGrad } from '../autograd/tape.js';
 import { keep } from '../autograd/tidy.js';
-import { ValueError } from '../errors.js';
+import { DTypeError, ShapeError, ValueError, BackendError } from '../errors.js';
+import { fmt, sameShape } from '../shape.js';
 import { isApaParameter } from '../nn/activations.js';
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor.js';
@@ -75,6 +76,16 @@ function isGroupSpec(x: unknown): x is { params: ParamsInput } {
 
 function checkNonNegative(op: string, name: string, v: number | undefined): void {
   if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ValueError(`${op}: ${name} must be a finite number ≥ 0, got ${v}`);
+}
+
+/** @internal A gradient a fused update can take: p's backend, dtype and shape, or a typed error naming the op. */
+export function checkGrad(op: string, p: Tensor, grad: Tensor): void {
+  if (grad.backend !== p.backend)
+    throw new BackendError(`${op}: the gradient lives on the ${grad.backend.name} backend, the parameter on ${p.backend.name}; create both after the same setBackend call`);
+  if (grad.dtype !== p.dtype)
+    throw new DTypeError(`${op}: gradient of dtype ${grad.dtype} for a parameter of dtype ${p.dtype}; cast it with .to('${p.dtype}')`);
+  if (!sameShape(grad.shape, p.shape))
+    throw new ShapeError(`${op}: gradient of shape ${fmt(grad.shape)} for a parameter of shape ${fmt(p.shape)}; the shapes must be equal`);
 }
 
 export abstract class Optimizer<O extends BaseOptions> {

@@ -1,7 +1,8 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD). */
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type BaseOptions, type ParamGroup, type ParamGroupSpec, type ParamsInput } from './optimizer.js';
+import { wrap } from '../ops/util.js';
+import { checkGrad, Optimizer, type BaseOptions, type ParamGroup, type ParamGroupSpec, type ParamsInput } from './optimizer.js';
 
 export interface SgdOptions extends BaseOptions {
   momentum?: number;
@@ -30,14 +31,19 @@ export class SGD extends Optimizer<SgdOptions> {
   }
 
   protected update(p: Tensor, grad: Tensor, group: ParamGroup<SgdOptions>, wd: number, state: Record<string, Tensor | number>): Tensor {
-    let g = wd !== 0 ? grad.add(p.mul(wd)) : grad;
+    checkGrad('SGD.step', p, grad);
     const mu = group.momentum ?? 0;
-    if (mu !== 0) {
-      const prev = state.momentumBuffer as Tensor | undefined;
-      const buf = prev === undefined ? g.clone() : prev.mul(mu).add(g.mul(1 - (group.dampening ?? 0)));
-      state.momentumBuffer = buf;
-      g = group.nesterov === true ? g.add(buf.mul(mu)) : buf;
-    }
-    return group.maximize === true ? p.add(g.mul(group.lr)) : p.sub(g.mul(group.lr));
+    const prev = state.momentumBuffer as Tensor | undefined;
+    // One fused backend call (a loop on js, two kernels on gpujs) in place of the op chain of the doc comment.
+    const out = p.backend.sgdUpdate(p.buf, grad.buf, mu !== 0 && prev !== undefined ? prev.buf : null, {
+      lr: group.lr,
+      momentum: mu,
+      dampening: group.dampening ?? 0,
+      nesterov: group.nesterov === true,
+      weightDecay: wd,
+      maximize: group.maximize === true,
+    });
+    if (out.momentumBuf !== null) state.momentumBuffer = wrap(out.momentumBuf, p);
+    return wrap(out.param, p);
   }
 }
