@@ -7,7 +7,7 @@ import type { ActivationParams, DecisionGrid, EpochRecord } from '../cli/train-t
 import { figureSpec, grid, panelSpec, PALETTE, type Band, type Series } from './charts.js';
 import { agluCurve, apaCurve, referenceCurve } from './figures.js';
 
-/** The op's λ floor (ops/apa.ts LAMBDA_FLOOR): a stored λ below it acts as the floor. */
+/** The op's λ floor (ops/apa.ts LAMBDA_FLOOR); runs record the λ the activation uses, so a floored λ reads exactly this. */
 const LAMBDA_FLOOR = 1e-4;
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
@@ -65,10 +65,10 @@ export function trajectoryChart(trajectory: Record<string, number[][]>, title: s
       if (channels > 1) bands.push({ series: name, x, lo: values.map((v) => Math.min(...v)), hi: values.map((v) => Math.max(...v)) });
     });
     const symbol = param === 'lambda' ? 'λ' : 'κ';
-    const belowFloor = param === 'lambda' && layers.some((l) => (trajectory[l === '' ? 'lambda' : `${l}.lambda`] ?? []).some((v) => v.some((x) => x < LAMBDA_FLOOR)));
+    const atFloor = param === 'lambda' && layers.some((l) => (trajectory[l === '' ? 'lambda' : `${l}.lambda`] ?? []).some((v) => v.some((x) => x <= LAMBDA_FLOOR)));
     return panelSpec({
       title: param === 'lambda' ? 'λ (asymmetry; 1 = sigmoid gate, → 0 = Gumbel)' : 'κ (slope of the gate)',
-      subtitle: belowFloor ? 'stored values; below 1e-4 the op uses λ = 1e-4 (its floor)' : undefined,
+      subtitle: atFloor ? 'λ = 1e-4 is the floor: the stored parameter went below it and gets no gradient there' : undefined,
       xTitle: 'epoch (0 = initial)', yTitle: symbol, series, bands, points: x0Count(trajectory) <= 31, xInteger: true,
     });
   };
@@ -98,7 +98,7 @@ export function activationsChart(acts: ActivationParams[], title: string): TopLe
   const panels = acts.map((a, i) => {
     const curve = a.kind === 'aglu' ? agluCurve : apaCurve;
     const units = a.lambda.length === 1 ? [0] : representativeChannels(a.lambda);
-    const lam = (u: number): string => (a.lambda[u] < LAMBDA_FLOOR ? `1e-4 (floor; stored ${fmt(a.lambda[u])})` : fmt(a.lambda[u]));
+    const lam = (u: number): string => (a.lambda[u] <= LAMBDA_FLOOR ? '1e-4 (the floor)' : fmt(a.lambda[u]));
     const series: Series[] = units.map((u) => ({
       name: `${a.lambda.length === 1 ? 'learned' : `unit ${u}`}: λ = ${lam(u)}, κ = ${fmt(a.kappa[u])}`,
       x: z, y: curve(z, a.lambda[u], a.kappa[u]),
