@@ -77,8 +77,6 @@ const SHAPES = [[5, 7], [7], [3]];
 const NAMES = ['fc.weight', 'fc.bias', 'act.lambda'];
 const wave = (n: number, a: number, b: number): number[] => Array.from({ length: n }, (_, i) => Math.sin(a * i + b) * (1 + 0.5 * Math.cos(0.7 * i)));
 
-type Make<O> = (params: [string, Tensor][]) => { opt: SGD | Adam | AdamW; options: O };
-
 interface Run {
   params: Float64Array[];
   state: Record<string, Float64Array | number>[];
