@@ -8,6 +8,7 @@ import { apaBinaryCrossEntropy, gumbelBinaryCrossEntropy, type ApaLossOptions } 
 import { add, exp, log, mul, neg, sub } from '../src/ops/elementwise.js';
 import { manualSeed } from '../src/random.js';
 import { rand, randn, tensor, Tensor, type DType } from '../src/tensor.js';
+import { expectAllFinite, maxScaledDiff, valueAndGrads } from './grad-helpers.js';
 
 const f64 = { dtype: 'float64', requiresGrad: true } as const;
 const d64 = { dtype: 'float64' } as const;
@@ -16,24 +17,6 @@ const param = (values: number[]): Tensor => tensor(values, f64);
 const naiveApa = (z: number, l: number, k: number): number => Math.pow(l * Math.exp(-k * z) + 1, -1 / l);
 /** BCE-with-logits, PyTorch's stable form: max(z, 0) − t·z + log(1 + e^{−|z|}). */
 const bceWithLogits = (z: number, t: number): number => Math.max(z, 0) - t * z + Math.log1p(Math.exp(-Math.abs(z)));
-
-function valueAndGrads(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], up?: Tensor): { value: Float64Array; grads: Float64Array[] } {
-  const leaves = inputs.map((x) => x.detach().requiresGrad_());
-  const y = fn(...leaves);
-  y.backward(up);
-  return { value: Float64Array.from(y.toTypedArray()), grads: leaves.map((l) => Float64Array.from(l.grad!.toTypedArray())) };
-}
-
-function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).to.equal(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
-  return worst;
-}
-
-function expectAllFinite(what: string, xs: ArrayLike<number>): void {
-  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) expect.fail(`${what}: element ${i} is ${xs[i]}`);
-}
 
 /** A {0,1} matrix [B, K] with one 1 per row at `labels`. */
 const oneHot = (labels: number[], k: number, dtype: DType = 'float64'): Tensor =>

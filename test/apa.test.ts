@@ -9,6 +9,7 @@ import { aglu, apa, apaComposite, LAMBDA_FLOOR } from '../src/ops/apa.js';
 import { add, exp, mul, neg, pow } from '../src/ops/elementwise.js';
 import { manualSeed } from '../src/random.js';
 import { rand, randn, tensor, Tensor, type DType } from '../src/tensor.js';
+import { expectAllFinite, maxScaledDiff, valueAndGrads } from './grad-helpers.js';
 
 const f64 = { dtype: 'float64', requiresGrad: true } as const;
 const param = (values: number[]): Tensor => tensor(values, f64);
@@ -21,22 +22,6 @@ function grid(from: number, to: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 }
 
-/** Values and gradients (w.r.t. every input) of fn at fresh leaf copies of `inputs`, for upstream gradient `up`. */
-function valueAndGrads(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], up: Tensor): { value: Float64Array; grads: Float64Array[] } {
-  const leaves = inputs.map((x) => x.detach().requiresGrad_());
-  const y = fn(...leaves);
-  y.backward(up);
-  return { value: Float64Array.from(y.toTypedArray()), grads: leaves.map((l) => Float64Array.from(l.grad!.toTypedArray())) };
-}
-
-/** Largest |a − b| / (1 + |b|). */
-function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).to.equal(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
-  return worst;
-}
-
 // The grid every backend must survive: finite values and gradients everywhere (issue 4).
 const Z_GRID = [-1e4, -1e3, -100, -10, -1, -1e-3, 0, 1e-3, 1, 10, 100, 1e3, 1e4];
 const L_GRID = [1e-4, 1e-3, 0.01, 0.1, 0.5, 1, 2, 10, 100, 1e3];
@@ -47,10 +32,6 @@ function extremeGrid(dtype: DType): { z: Tensor; l: Tensor; k: Tensor } {
   const pairs = L_GRID.flatMap((l) => K_GRID.map((k) => [l, k]));
   const z = tensor(Z_GRID.map((v) => pairs.map(() => v)), { dtype });
   return { z, l: tensor(pairs.map((p) => p[0]), { dtype }), k: tensor(pairs.map((p) => p[1]), { dtype }) };
-}
-
-function expectAllFinite(what: string, xs: ArrayLike<number>): void {
-  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) expect.fail(`${what}: element ${i} is ${xs[i]}`);
 }
 
 describe('apa / aglu (js backend)', () => {
