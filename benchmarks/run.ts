@@ -11,7 +11,7 @@
  * The whole run is held under a time budget (AGLU_BENCH_BUDGET_S, default 840 s) so it ends within 15 minutes on
  * two cores including the build.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,15 +127,7 @@ function runChild(suite: string, target: string, timeoutS: number): Promise<Chil
       errTail = (errTail + d.toString()).slice(-4000);
       if (process.env.AGLU_BENCH_VERBOSE === '1') process.stderr.write(d);
     });
-    // Kill the whole process group of the child (xvfb-run starts Xvfb beside node).
-    const timer = setTimeout(() => {
-      killed = true;
-      try {
-        if (p.pid !== undefined) process.kill(-p.pid, 'SIGKILL');
-      } catch {
-        p.kill('SIGKILL');
-      }
-    }, timeoutS * 1000);
+    const timer = killGroupAfter(p, timeoutS, () => void (killed = true));
     p.on('close', (code) => {
       clearTimeout(timer);
       const ms = performance.now() - t0;
@@ -150,6 +142,21 @@ function runChild(suite: string, target: string, timeoutS: number): Promise<Chil
       resolve({ results, ms });
     });
   });
+}
+
+/**
+ * Kills the child's whole process group (xvfb-run starts Xvfb beside node) after `timeoutS`, calling onKill first.
+ * Returns the timer, to be cleared when the child ends in time.
+ */
+function killGroupAfter(p: ChildProcess, timeoutS: number, onKill: () => void): NodeJS.Timeout {
+  return setTimeout(() => {
+    onKill();
+    try {
+      if (p.pid !== undefined) process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      p.kill('SIGKILL');
+    }
+  }, timeoutS * 1000);
 }
 
 /** Runs one of those scripts (under xvfb-run when there is no display, so headlessgl is measured). */
@@ -171,14 +178,7 @@ function runExtra(x: (typeof EXTRAS)[number], timeoutS: number): Promise<ExtraRu
       process.stdout.write(d.toString().replace(/^/gm, '  '));
     });
     p.stderr.on('data', (d: Buffer) => void (err = (err + d.toString()).slice(-2000)));
-    const timer = setTimeout(() => {
-      killed = true;
-      try {
-        if (p.pid !== undefined) process.kill(-p.pid, 'SIGKILL');
-      } catch {
-        p.kill('SIGKILL');
-      }
-    }, timeoutS * 1000);
+    const timer = killGroupAfter(p, timeoutS, () => void (killed = true));
     p.on('close', (code) => {
       clearTimeout(timer);
       const tail = killed ? `\n[stopped after ${timeoutS} s: the run's time budget]` : code !== 0 ? `\n[stderr]\n${err.trim()}` : '';
